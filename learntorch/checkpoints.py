@@ -1,0 +1,85 @@
+"""Demo checkpoints: weights in safetensors plus a model card, never a pickle.
+
+``checkpoints/<name>/`` holds ``model.safetensors`` and ``card.json`` (architecture
+arguments, classes, data and split, test metrics, epochs, wall time, the device that
+trained it, torch version, git commit and the weights' SHA-256). Loading checks the
+SHA-256 first and then loads with ``strict=True``, so a corrupted or mismatched file
+is an error with a clear message, not a silently wrong model.
+"""
+
+import datetime
+import hashlib
+import json
+import subprocess
+from pathlib import Path
+
+import torch
+from safetensors.torch import load_model, save_model
+from torch import nn
+
+ROOT = Path(__file__).resolve().parent.parent
+CHECKPOINTS_DIR = ROOT / "checkpoints"
+WEIGHTS = "model.safetensors"
+CARD = "card.json"
+
+
+class CheckpointError(RuntimeError):
+    """A checkpoint is missing, corrupted, or does not fit the model built for it."""
+
+
+def _sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def _git_commit() -> str:
+    try:
+        return subprocess.run(["git", "rev-parse", "HEAD"], cwd=ROOT, capture_output=True,
+                              text=True, check=True).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return "unknown"
+
+
+def save(model: nn.Module, folder: Path, card: dict) -> dict:
+    """Write ``model``'s weights and ``card`` (completed with provenance) into ``folder``."""
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    weights = folder / WEIGHTS
+    save_model(model, str(weights))  # handles tied weights, unlike a plain save_file
+    card = {**card,
+            "parameters": sum(p.numel() for p in model.parameters()),
+            "torch_version": torch.__version__,
+            "commit": _git_commit(),
+            "saved_at": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
+            "weights": WEIGHTS,
+            "sha256": _sha256(weights)}
+    (folder / CARD).write_text(json.dumps(card, indent=2) + "\n")
+    return card
+
+
+def load_card(folder: Path) -> dict:
+    path = Path(folder) / CARD
+    if not path.is_file():
+        raise CheckpointError(f"no model card at {path}: train it with `python -m learntorch.train`")
+    try:
+        return json.loads(path.read_text())
+    except json.JSONDecodeError as error:
+        raise CheckpointError(f"{path} is not valid JSON ({error})") from error
+
+
+def load_weights(model: nn.Module, folder: Path) -> dict:
+    """Load ``folder``'s verified weights into ``model`` (strictly) and return its card."""
+    folder = Path(folder)
+    card = load_card(folder)
+    weights = folder / card.get("weights", WEIGHTS)
+    if not weights.is_file():
+        raise CheckpointError(f"weights file {weights} is missing")
+    actual = _sha256(weights)
+    if actual != card.get("sha256"):
+        raise CheckpointError(f"{weights} does not match its card (sha256 {actual[:12]}..., card says "
+                              f"{str(card.get('sha256'))[:12]}...): the file is corrupted or was "
+                              f"replaced; retrain it with `python -m learntorch.train`.")
+    try:
+        load_model(model, str(weights), strict=True, device="cpu")
+    except (RuntimeError, ValueError, OSError) as error:
+        raise CheckpointError(f"{weights} does not fit {type(model).__name__}: {error}") from error
+    return card

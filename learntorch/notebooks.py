@@ -1,0 +1,112 @@
+"""Lessons -> executed notebooks -> site pages.
+
+A lesson is a jupytext "percent" script (``lessons/NN_topic.py``). This module turns
+one into a notebook, executes it in a real Jupyter kernel under a chosen profile, and
+stores it under ``docs/lessons/`` with two cells added in front: when and where its
+outputs were produced, with download and Colab links, and an install cell for Colab.
+
+    python -m learntorch.notebooks            # every lesson, full profile
+    python -m learntorch.notebooks 09 12      # only lessons 09 and 12
+"""
+
+import argparse
+import datetime
+import os
+import sys
+import time
+from pathlib import Path
+
+import jupytext
+import nbformat
+import torch
+from nbclient import NotebookClient
+
+from learntorch.device import describe, pick_device
+
+ROOT = Path(__file__).resolve().parent.parent
+LESSONS_DIR = ROOT / "lessons"
+NOTEBOOKS_DIR = ROOT / "docs" / "lessons"
+REPO_URL = "https://github.com/learntorch/learntorch"
+ADDED_TAG = "added-by-learntorch"  # marks the cells this module adds to a stored notebook
+
+
+def lesson_files() -> list[Path]:
+    """Every lesson, in course order."""
+    return sorted(LESSONS_DIR.glob("[0-9][0-9]_*.py"))
+
+
+def read_lesson(path: Path) -> nbformat.NotebookNode:
+    notebook = jupytext.read(path, fmt="py:percent")
+    notebook.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3",
+                                       "language": "python"}
+    return notebook
+
+
+def execute(notebook: nbformat.NotebookNode, profile: str, timeout: int = 3600) -> float:
+    """Run every cell in a fresh kernel (in place); return the wall time in seconds."""
+    env = dict(os.environ, LEARNTORCH_PROFILE=profile, MPLBACKEND="module://matplotlib_inline.backend_inline")
+    client = NotebookClient(notebook, timeout=timeout, kernel_name="python3",
+                            resources={"metadata": {"path": str(ROOT)}})
+    start = time.perf_counter()
+    client.execute(env=env)
+    return time.perf_counter() - start
+
+
+def lesson_cells(notebook: nbformat.NotebookNode) -> list[tuple[str, str]]:
+    """The (type, source) of a notebook's own cells, without the ones added here."""
+    return [(cell.cell_type, cell.source.strip()) for cell in notebook.cells
+            if ADDED_TAG not in cell.metadata.get("tags", [])]
+
+
+def stored_notebook_path(lesson: Path) -> Path:
+    return NOTEBOOKS_DIR / f"{lesson.stem}.ipynb"
+
+
+def _added_cells(lesson: Path, profile: str, seconds: float) -> list[nbformat.NotebookNode]:
+    stem = lesson.stem
+    colab = f"https://colab.research.google.com/github/{REPO_URL.split('github.com/')[1]}/blob/main/docs/lessons/{stem}.ipynb"
+    run_info = nbformat.v4.new_markdown_cell(
+        f"!!! info \"About this page\"\n"
+        f"    Outputs produced on **{describe(pick_device())}** on "
+        f"{datetime.date.today().isoformat()} in the **{profile}** profile; the whole "
+        f"lesson ran in **{seconds:.0f} s** (torch {torch.__version__}).\n\n"
+        f"    [Download the notebook](../{stem}.ipynb) · [Download the script](../{stem}.py) · "
+        f"[Open in Colab]({colab})")
+    colab_setup = nbformat.v4.new_code_cell(
+        "# In Google Colab the course's package is not installed yet: install it first.\n"
+        "import subprocess, sys\n"
+        "if \"google.colab\" in sys.modules:\n"
+        f"    subprocess.run([sys.executable, \"-m\", \"pip\", \"install\", \"-q\", \"git+{REPO_URL}\"], check=True)")
+    for cell in (run_info, colab_setup):
+        cell.metadata["tags"] = [ADDED_TAG]
+    return [run_info, colab_setup]
+
+
+def render(lesson: Path, profile: str = "full") -> Path:
+    """Execute ``lesson`` and store it, with its run information, for the site."""
+    notebook = read_lesson(lesson)
+    seconds = execute(notebook, profile)
+    title, *rest = notebook.cells
+    notebook.cells = [title, *_added_cells(lesson, profile, seconds), *rest]
+    target = stored_notebook_path(lesson)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    nbformat.write(notebook, target)
+    print(f"{lesson.name}: {seconds:.1f} s in the {profile} profile -> {target.relative_to(ROOT)}")
+    return target
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("lessons", nargs="*", help="lesson numbers or names (default: all)")
+    parser.add_argument("--profile", default=os.environ.get("LEARNTORCH_PROFILE", "full"))
+    args = parser.parse_args(argv)
+    chosen = [path for path in lesson_files()
+              if not args.lessons or any(path.stem.startswith(key) for key in args.lessons)]
+    if not chosen:
+        sys.exit(f"no lesson matches {args.lessons}")
+    for lesson in chosen:
+        render(lesson, args.profile)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,33 @@
+"""The site builds strictly from the stored notebooks and publishes every lesson."""
+
+import subprocess
+import sys
+
+import pytest
+
+from learntorch.notebooks import ROOT, lesson_files
+
+
+@pytest.fixture(scope="session")
+def built_site(tmp_path_factory):
+    site = tmp_path_factory.mktemp("site")
+    result = subprocess.run([sys.executable, "-m", "mkdocs", "build", "--strict", "--site-dir", str(site)],
+                            cwd=ROOT, capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr[-3000:]
+    return site
+
+
+def test_every_lesson_has_a_page_a_notebook_and_a_script(built_site):
+    for lesson in lesson_files():
+        page = built_site / "lessons" / lesson.stem / "index.html"
+        assert page.is_file(), f"no page for {lesson.name}"
+        assert (built_site / "lessons" / f"{lesson.stem}.ipynb").is_file()
+        assert (built_site / "lessons" / lesson.name).read_text() == lesson.read_text()
+        html = page.read_text()
+        assert "About this page" in html and "Open in Colab" in html
+
+
+def test_every_lesson_is_in_the_navigation():
+    config = (ROOT / "mkdocs.yml").read_text()
+    for lesson in lesson_files():
+        assert f"lessons/{lesson.stem}.ipynb" in config, f"{lesson.name} is missing from mkdocs.yml's nav"
