@@ -5,6 +5,7 @@ enough; the demos run as their own Gradio app. Ctrl-C stops both.
 """
 
 import argparse
+import os
 import subprocess
 import sys
 import time
@@ -24,7 +25,7 @@ def main() -> None:
         subprocess.Popen([sys.executable, "-m", "http.server", str(args.site_port), "--bind", args.host,
                           "--directory", str(ROOT / "site")], cwd=ROOT, stderr=subprocess.DEVNULL),
         subprocess.Popen([sys.executable, "-m", "demos", "--host", args.host, "--port", str(args.demo_port)],
-                         cwd=ROOT),
+                         cwd=ROOT, env=dict(os.environ, LEARNTORCH_SITE_URL=f"http://{args.host}:{args.site_port}/")),
     ]
     print(f"\n  Course site: http://{args.host}:{args.site_port}/\n"
           f"  Demos:       http://{args.host}:{args.demo_port}/  (ready after a few seconds)\n"

@@ -5,6 +5,7 @@ that is not an image and an image too large to be a photo, before decoding pixel
 and it lays a transparent image onto a white sheet, so every later step sees RGB.
 """
 
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -23,7 +24,12 @@ def open_image(source) -> Image.Image:
         raise BadInput("No image received: draw something or upload a picture.")
     if isinstance(source, (str, Path)):
         try:
-            image = Image.open(source)  # reads the header only: the size is known before decoding
+            with warnings.catch_warnings():  # the size is checked below, with a clearer message
+                warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+                image = Image.open(source)  # reads the header only: the size is known before decoding
+        except Image.DecompressionBombError:
+            raise BadInput(f"That image is far beyond the {MAX_PIXELS // 1_000_000} megapixel limit. "
+                           f"Please resize it and try again.") from None
         except (UnidentifiedImageError, OSError):
             raise BadInput(f"'{Path(source).name}' is not an image this demo can read: "
                            f"upload a PNG, JPEG, WebP, GIF or BMP picture.") from None

@@ -1,5 +1,9 @@
 import os
+import subprocess
+import sys
 from pathlib import Path
+
+import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -9,6 +13,17 @@ if not os.environ.get("LEARNTORCH_DATA") and (ROOT.parent / "shared" / "data").i
     os.environ["LEARNTORCH_DATA"] = str(ROOT.parent / "shared" / "data")
 os.environ.setdefault("LEARNTORCH_PROGRESS", "0")
 os.environ.setdefault("NO_MKDOCS_2_WARNING", "1")
+ARTIFACTS = ROOT / "test-artifacts"  # logs and screenshots a failing run leaves to look at
+
+
+@pytest.fixture(scope="session")
+def built_site(tmp_path_factory):
+    """The site built with ``mkdocs build --strict`` (a warning fails it)."""
+    site = tmp_path_factory.mktemp("site")
+    result = subprocess.run([sys.executable, "-m", "mkdocs", "build", "--strict", "--site-dir", str(site)],
+                            cwd=ROOT, capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr[-3000:]
+    return site
 
 
 def free_port() -> int:
@@ -21,16 +36,14 @@ def free_port() -> int:
 def start_demo(module: str, timeout: float = 90.0):
     """Context manager: run ``python -m module --port P`` and yield its URL once it answers."""
     import contextlib
-    import subprocess
-    import sys
     import time
     import urllib.request
 
     @contextlib.contextmanager
     def running():
         port = free_port()
-        (ROOT / "test-artifacts").mkdir(exist_ok=True)
-        log = open(ROOT / "test-artifacts" / f"{module}.log", "w")
+        ARTIFACTS.mkdir(exist_ok=True)
+        log = open(ARTIFACTS / f"{module}.log", "w")
         process = subprocess.Popen([sys.executable, "-m", module, "--port", str(port)], cwd=ROOT,
                                    stdout=log, stderr=subprocess.STDOUT,
                                    env=dict(os.environ, GRADIO_ANALYTICS_ENABLED="False"))

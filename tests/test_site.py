@@ -1,20 +1,6 @@
 """The site builds strictly from the stored notebooks and publishes every lesson."""
 
-import subprocess
-import sys
-
-import pytest
-
 from learntorch.notebooks import ROOT, lesson_files
-
-
-@pytest.fixture(scope="session")
-def built_site(tmp_path_factory):
-    site = tmp_path_factory.mktemp("site")
-    result = subprocess.run([sys.executable, "-m", "mkdocs", "build", "--strict", "--site-dir", str(site)],
-                            cwd=ROOT, capture_output=True, text=True)
-    assert result.returncode == 0, result.stderr[-3000:]
-    return site
 
 
 def test_every_lesson_has_a_page_a_notebook_and_a_script(built_site):

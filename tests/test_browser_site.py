@@ -1,0 +1,57 @@
+"""The built site in a real browser: home, a lesson with a plot, search, dark mode."""
+
+import pytest
+
+from browser import chromium_page, needs_chromium, serve_folder
+from conftest import ARTIFACTS
+
+pytestmark = needs_chromium
+
+
+@pytest.fixture(scope="module")
+def site_url(built_site):
+    with serve_folder(built_site) as url:
+        yield url
+
+
+@pytest.fixture
+def page():
+    ARTIFACTS.mkdir(exist_ok=True)
+    with chromium_page(color_scheme="light") as page:
+        yield page
+
+
+def test_home_page_maps_the_course(page, site_url):
+    page.goto(site_url)
+    assert page.title().startswith("LearnTorch")
+    lesson_links = page.locator("article a[href*='lessons/']")
+    assert lesson_links.count() >= 12
+    page.screenshot(path=ARTIFACTS / "site-home.png", full_page=True)
+
+
+def test_a_lesson_page_shows_its_plots(page, site_url):
+    page.goto(f"{site_url}lessons/09_cnn/")
+    assert "About this page" in page.inner_text("article")
+    plots = page.locator("article img[src^='data:image/png']")
+    assert plots.count() >= 3
+    plots.first.scroll_into_view_if_needed()
+    assert plots.first.evaluate("img => img.complete && img.naturalWidth > 100")
+    page.screenshot(path=ARTIFACTS / "site-lesson-09.png")
+
+
+def test_search_finds_a_lesson(page, site_url):
+    page.goto(site_url)
+    page.locator("label[for='__search']").first.click()
+    page.locator("input.md-search__input").fill("backward")
+    result = page.locator(".md-search-result__item a[href*='02_autograd']")
+    result.first.wait_for(timeout=15000)
+    page.screenshot(path=ARTIFACTS / "site-search.png")
+
+
+def test_dark_mode_toggle(page, site_url):
+    page.goto(site_url)
+    scheme = "document.body.getAttribute('data-md-color-scheme')"
+    assert page.evaluate(scheme) == "default"
+    page.locator("form[data-md-component='palette'] label:visible").first.click()
+    page.wait_for_function(f"{scheme} === 'slate'")
+    page.screenshot(path=ARTIFACTS / "site-dark.png")
