@@ -65,13 +65,16 @@ def stored_notebook_path(lesson: Path) -> Path:
 def _added_cells(lesson: Path, profile: str, seconds: float) -> list[nbformat.NotebookNode]:
     stem = lesson.stem
     colab = f"https://colab.research.google.com/github/{REPO_URL.split('github.com/')[1]}/blob/main/docs/lessons/{stem}.ipynb"
+    # HTML, not Markdown admonition syntax: notebook cells are rendered by nbconvert,
+    # and these classes are the site theme's own "info" box.
     run_info = nbformat.v4.new_markdown_cell(
-        f"!!! info \"About this page\"\n"
-        f"    Outputs produced on **{describe(pick_device())}** on "
-        f"{datetime.date.today().isoformat()} in the **{profile}** profile; the whole "
-        f"lesson ran in **{seconds:.0f} s** (torch {torch.__version__}).\n\n"
-        f"    [Download the notebook](../{stem}.ipynb) · [Download the script](../{stem}.py) · "
-        f"[Open in Colab]({colab})")
+        f'<div class="admonition info"><p class="admonition-title">About this page</p>\n'
+        f"<p>Outputs produced on <strong>{describe(pick_device())}</strong> on "
+        f"{datetime.date.today().isoformat()} in the <strong>{profile}</strong> profile; the whole "
+        f"lesson ran in <strong>{seconds:.0f} s</strong> (torch {torch.__version__}).</p>\n"
+        f'<p><a href="../{stem}.ipynb">Download the notebook</a> · '
+        f'<a href="../{stem}.py">Download the script</a> · '
+        f'<a href="{colab}">Open in Colab</a></p></div>')
     colab_setup = nbformat.v4.new_code_cell(
         "# In Google Colab the course's package is not installed yet: install it first.\n"
         "import subprocess, sys\n"

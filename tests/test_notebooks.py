@@ -16,6 +16,6 @@ def test_stored_notebook_matches_its_lesson(lesson):
         f"{stored.name} is stale: {lesson.name} changed since it was executed; "
         f"run `make notebooks LESSONS={lesson.stem[:2]}`")
     run_info = [cell.source for cell in notebook.cells if ADDED_TAG in cell.metadata.get("tags", [])]
-    assert any("**full** profile" in source for source in run_info)
+    assert any("<strong>full</strong> profile" in source for source in run_info)
     outputs = [output for cell in notebook.cells if cell.cell_type == "code" for output in cell.outputs]
     assert outputs and not [output for output in outputs if output.output_type == "error"]
