@@ -86,27 +86,45 @@ CANVAS = 28           # ... and centres it by mass in a 28 x 28 image
 CENTRE = 14.0         # where MNIST's centres of mass sit (row, column), measured on its train set
 
 
+def paper_brightness(gray: np.ndarray) -> np.ndarray:
+    """The background's brightness at every pixel, estimated from the picture's border.
+
+    A photo of paper is rarely lit evenly, so the background is modelled as a plane,
+    ``a + b * row + c * column``, fitted by least squares to the border pixels. A second
+    fit leaves out border pixels far from the first (ink that touches the edge).
+    """
+    rows, cols = np.indices(gray.shape)
+    edge = np.zeros(gray.shape, dtype=bool)
+    edge[[0, -1], :] = edge[:, [0, -1]] = True
+    design = np.stack([np.ones(edge.sum()), rows[edge], cols[edge]], axis=1)  # (border pixels, 3)
+    values = gray[edge]
+    keep = np.ones(len(values), dtype=bool)
+    for _ in range(2):
+        coefficients, *_ = np.linalg.lstsq(design[keep], values[keep], rcond=None)
+        misfit = np.abs(values - design @ coefficients)
+        keep = misfit <= 3 * np.median(misfit) + 2
+    return coefficients[0] + coefficients[1] * rows + coefficients[2] * cols
+
+
 def ink_map(image) -> np.ndarray:
     """How much ink each pixel holds, 0 (background) to 1 (strongest ink), noise removed.
 
-    The background's brightness is the median of the picture's border. Whichever
-    extreme lies farther from it (dark or light) is the ink, so a black-on-white drawing
-    or photo and a white-on-black MNIST digit both come out as bright ink on zero.
+    The ink is whatever departs from the background's brightness in the direction with
+    the larger extreme (darker or lighter), so a black-on-white drawing or photo and a
+    white-on-black MNIST digit both come out as bright ink on zero.
     """
     gray_image = open_image(image).convert("L")
     gray_image.thumbnail((WORKING_SIDE, WORKING_SIDE))
     gray = np.asarray(gray_image, dtype=np.float32)
-    border = np.concatenate([gray[0], gray[-1], gray[:, 0], gray[:, -1]])
-    background = float(np.median(border))
-    darkest, lightest = np.percentile(gray, [0.05, 99.95])  # ignore a few stray pixels
-    dark_ink = background - darkest > lightest - background
-    ink = np.clip(background - gray if dark_ink else gray - background, 0, None)
+    difference = gray - paper_brightness(gray)               # < 0: darker than the paper
+    darkest, lightest = np.percentile(difference, [0.05, 99.95])  # ignore a few stray pixels
+    ink = np.clip(-difference if -darkest > lightest else difference, 0, None)
     strongest = float(ink.max())
     if strongest < MIN_CONTRAST:
         raise BadInput("The picture looks blank: draw a digit (or upload a photo of one) and try again.")
     ink /= strongest
     ink[ink < INK_THRESHOLD] = 0.0
-    return ink
+    return ink.astype(np.float32)
 
 
 def crop_to_ink(ink: np.ndarray) -> np.ndarray:

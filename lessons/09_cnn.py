@@ -406,9 +406,10 @@ plt.show()
 # Fed to the network as they are (merely shrunk to 28 x 28), these would be nothing like the
 # training data. `learntorch.digits.to_mnist` redoes what the makers of MNIST did to their scans:
 #
-# 1. **grayscale and ink**: decide which is the ink by comparing the border's brightness (the
-#    background) with the darkest and lightest pixels, so that black-on-white drawings and
-#    white-on-black images both come out as bright ink on black; faint pixels (noise, JPEG
+# 1. **grayscale and ink**: estimate the paper's brightness from the picture's border (as a
+#    gently sloping plane, because photos are rarely lit evenly); the ink is whatever departs
+#    from it, in the direction (darker or lighter) that goes further, so black-on-white drawings
+#    and white-on-black images both come out as bright ink on black. Faint pixels (noise, JPEG
 #    artefacts) are set to zero, and a picture with no ink at all is refused;
 # 2. **crop** to the ink's bounding box;
 # 3. **scale** so the longer side is 20 pixels, keeping the aspect ratio (a 1 stays thin);
