@@ -1,0 +1,125 @@
+"""Draw a digit, or upload a picture of one, and the CNN of lesson 9 reads it.
+
+    python -m demos.digits [--port 7861] [--host 127.0.0.1]
+
+Both inputs answer on the same two outputs: the three likeliest digits, and the 28 x 28
+image the model actually saw (shown enlarged), so a visitor can see why it answered as
+it did. API: ``/predict`` takes a sketchpad value ``{"background", "layers",
+"composite"}`` (any image file works as the composite), ``/predict_upload`` takes an
+image file; both return ``(label, preview image)``, the label first.
+"""
+
+import functools
+from pathlib import Path
+
+from PIL import Image
+
+from demos.common import friendly_errors, gr, launch, parse_args
+from learntorch.digits import predict
+from learntorch.uploads import BadInput, open_image
+
+PREVIEW_SIDE = 196  # the model's 28 x 28 input, each pixel shown as a 7 x 7 block
+EXAMPLES = Path(__file__).resolve().parent / "examples" / "digits"
+
+
+# Gradio's sketchpad opens with no tool selected; click its brush once the page is ready
+# so that the first stroke draws (the instructions cover a browser where this fails).
+SELECT_BRUSH = """() => {
+  const started = Date.now();
+  const timer = setInterval(() => {
+    const brush = document.querySelector("#digit-sketchpad button[aria-label='Brush']");
+    if (brush || Date.now() - started > 15000) {
+      clearInterval(timer);
+      if (brush) brush.click();
+    }
+  }, 200);
+}"""
+
+
+def checked_before_decoding(component: gr.components.Component) -> gr.components.Component:
+    """Make ``component`` refuse a non-image, damaged or huge upload with a visitor-facing message.
+
+    Gradio decodes an upload (in the component's ``preprocess``) before the predict function
+    runs, and reports an undecodable file as an internal error. Running every uploaded file
+    through :func:`learntorch.uploads.open_image` first turns those cases into a clear
+    ``gr.Error``, and stops a 10 000 x 10 000 picture before it is decoded.
+    """
+    preprocess = component.preprocess
+
+    @functools.wraps(preprocess)
+    def checked(payload):
+        files = [payload] if hasattr(payload, "path") else [
+            getattr(payload, "background", None), getattr(payload, "composite", None),
+            *(getattr(payload, "layers", None) or [])]
+        for path in {file.path for file in files if file is not None and file.path}:
+            try:
+                open_image(path)
+            except BadInput as error:
+                raise gr.Error(str(error), print_exception=False) from None
+        return preprocess(payload)
+
+    component.preprocess = checked
+    return component
+
+
+def answer(image):
+    """Probabilities of the ten digits, and the 28 x 28 input the model saw, enlarged."""
+    probabilities, seen = predict(image)
+    preview = Image.fromarray(seen).resize((PREVIEW_SIDE, PREVIEW_SIDE), Image.Resampling.NEAREST)
+    return probabilities, preview
+
+
+@friendly_errors
+def read_drawing(sketch: dict | None):
+    composite = (sketch or {}).get("composite")
+    if composite is None:
+        raise BadInput("The canvas is empty: draw a digit first (if the pen does not draw, "
+                       "click the brush button at the left of the canvas).")
+    return answer(composite)
+
+
+@friendly_errors
+def read_upload(path: str | None):
+    if path is None:
+        raise BadInput("No picture received: upload a photo or scan of one handwritten digit.")
+    return answer(path)
+
+
+def build_app() -> gr.Blocks:
+    with gr.Blocks(title="Draw a digit") as app:
+        gr.Markdown("Draw one digit (0-9), large, then press **Read it**. If the canvas says "
+                    "*select the draw tool*, click the **brush** button at its left first. "
+                    "Or upload a photo of a digit written on paper.")
+        # the outputs are created first (the upload examples need them) and placed on the right
+        label = gr.Label(num_top_classes=3, label="The model reads", render=False)
+        preview = gr.Image(label="What the model saw (28 x 28, enlarged)", format="png",
+                           interactive=False, height=PREVIEW_SIDE + 60, render=False)
+        with gr.Row():
+            with gr.Column():
+                with gr.Tab("Draw"):
+                    sketch = checked_before_decoding(gr.Sketchpad(
+                        label="Your digit", type="filepath", format="png", elem_id="digit-sketchpad",
+                        canvas_size=(280, 280), fixed_canvas=True, layers=False, transforms=(),
+                        brush=gr.Brush(default_size=10, colors=["#000000"], default_color="#000000",
+                                       color_mode="fixed")))
+                    draw_button = gr.Button("Read it", variant="primary")
+                with gr.Tab("Upload"):
+                    upload = checked_before_decoding(gr.Image(
+                        label="A photo or scan of one digit", type="filepath", sources=["upload", "clipboard"]))
+                    upload_button = gr.Button("Read it", variant="primary")
+                    gr.Examples(examples=[str(EXAMPLES / name) for name in
+                                          ("three-pencil.png", "five-on-grey.jpg", "eight-chalk.png")],
+                                inputs=upload, outputs=[label, preview], fn=read_upload,
+                                run_on_click=True, cache_examples=False, api_visibility="private")
+            with gr.Column():
+                label.render()
+                preview.render()
+        draw_button.click(read_drawing, inputs=sketch, outputs=[label, preview], api_name="predict")
+        upload_button.click(read_upload, inputs=upload, outputs=[label, preview], api_name="predict_upload")
+        upload.upload(read_upload, inputs=upload, outputs=[label, preview], api_visibility="private")
+        app.load(None, js=SELECT_BRUSH)
+    return app
+
+
+if __name__ == "__main__":
+    launch(build_app(), parse_args(__doc__, port=7861))

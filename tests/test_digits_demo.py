@@ -1,0 +1,147 @@
+"""The digit demo as a visitor's browser or a script sees it: a running server, driven
+through gradio_client with drawings made here, and every kind of bad input."""
+
+import math
+import re
+
+import numpy as np
+import pytest
+from gradio_client import Client, handle_file
+from gradio_client.exceptions import AppError
+from PIL import Image, ImageDraw
+
+from browser import chromium_page, needs_chromium
+from conftest import ARTIFACTS, start_demo
+
+
+@pytest.fixture(scope="module")
+def url():
+    with start_demo("demos.digits") as url:
+        yield url
+
+
+@pytest.fixture(scope="module")
+def client(url):
+    return Client(url, verbose=False)
+
+
+def arc(cx, cy, rx, ry, start, stop, steps=24):
+    """Points along an ellipse from angle ``start`` to ``stop`` (degrees, clockwise on screen)."""
+    return [(cx + rx * math.cos(math.radians(a)), cy + ry * math.sin(math.radians(a)))
+            for a in np.linspace(start, stop, steps)]
+
+
+# Digits as a visitor draws them with a mouse: a few strokes of a 20-pixel pen, not centred.
+STROKES = {
+    "0": [arc(150, 140, 70, 105, 0, 360)],
+    "1": [[(120, 70), (150, 40), (150, 250)]],
+    "2": [arc(140, 95, 60, 55, 200, 380) + [(80, 240), (215, 240)]],
+    "3": [arc(135, 85, 55, 50, 210, 450), arc(135, 190, 65, 58, 270, 510)],
+    "4": [[(120, 30), (70, 170), (200, 170)], [(170, 90), (165, 260)]],
+    "7": [[(60, 40), (200, 40), (110, 250)]],
+}
+
+
+def draw(strokes, path, mode="RGB", paper="white", ink="black", width=20):
+    canvas = Image.new(mode, (280, 280), paper)
+    pen = ImageDraw.Draw(canvas)
+    for stroke in strokes:
+        pen.line(stroke, fill=ink, width=width, joint="curve")
+    canvas.save(path)
+    return path
+
+
+def sketch(path):
+    file = handle_file(str(path))
+    return {"background": file, "layers": [], "composite": file}
+
+
+@pytest.mark.parametrize("digit", sorted(STROKES))
+def test_drawn_digits_are_read(client, tmp_path, digit):
+    label, preview = client.predict(sketch(draw(STROKES[digit], tmp_path / f"{digit}.png")), api_name="/predict")
+    assert label["label"] == digit, label
+    assert len(label["confidences"]) == 3 and label["confidences"][0]["label"] == digit
+    seen = np.asarray(Image.open(preview).convert("L"))
+    assert seen.shape == (196, 196) and seen.max() == 255 and seen[0].max() < 128  # ink inside, dark frame
+
+
+def test_upload_endpoint_reads_a_photo(client):
+    from demos.digits import EXAMPLES
+    label, _ = client.predict(handle_file(str(EXAMPLES / "five-on-grey.jpg")), api_name="/predict_upload")
+    assert label["label"] == "5", label
+
+
+def test_a_digit_on_a_transparent_background_is_read(client, tmp_path):
+    path = draw(STROKES["7"], tmp_path / "seven.png", mode="RGBA", paper=(0, 0, 0, 0), ink=(0, 0, 0, 255))
+    label, _ = client.predict(sketch(path), api_name="/predict")
+    assert label["label"] == "7", label
+
+
+def bad_input(tmp_path, kind):
+    path = tmp_path / f"{kind}.png"
+    if kind == "blank canvas":
+        Image.new("RGB", (280, 280), "white").save(path)
+    elif kind == "transparent":
+        Image.new("RGBA", (280, 280), (0, 0, 0, 0)).save(path)
+    elif kind == "not an image":
+        path.write_text("these are words, not pixels\n")
+    elif kind == "huge":
+        Image.new("L", (10_000, 10_000), 255).save(path)  # ~120 kB of PNG, 100 megapixels
+    return path
+
+
+EXPECTED = {
+    "blank canvas": "looks blank: draw a digit",
+    "transparent": "looks blank: draw a digit",
+    "not an image": "is not an image this demo can read",
+    "huge": "10000 x 10000 pixels; the limit is 25 megapixels",
+}
+
+
+@pytest.mark.parametrize("kind", list(EXPECTED))
+@pytest.mark.parametrize("endpoint", ["/predict", "/predict_upload"])
+def test_bad_input_gets_a_clear_message(client, tmp_path, kind, endpoint):
+    path = bad_input(tmp_path, kind)
+    payload = sketch(path) if endpoint == "/predict" else handle_file(str(path))
+    with pytest.raises(AppError, match=re.escape(EXPECTED[kind])):
+        client.predict(payload, api_name=endpoint)
+
+
+def test_nothing_sent_gets_a_clear_message(client):
+    with pytest.raises(AppError, match="canvas is empty: draw a digit"):
+        client.predict({"background": None, "layers": [], "composite": None}, api_name="/predict")
+    with pytest.raises(AppError, match="No picture received"):
+        client.predict(None, api_name="/predict_upload")
+
+
+def test_server_survives_bad_input_without_tracebacks(client, tmp_path):
+    for kind in EXPECTED:  # the server answers the next request after every bad one
+        with pytest.raises(AppError):
+            client.predict(sketch(bad_input(tmp_path, kind)), api_name="/predict")
+    label, _ = client.predict(sketch(draw(STROKES["1"], tmp_path / "one.png")), api_name="/predict")
+    assert label["label"] == "1"
+    log = (ARTIFACTS / "demos.digits.log").read_text()
+    assert "Traceback" not in log, log[-3000:]
+
+
+@needs_chromium
+def test_first_stroke_in_a_browser_draws_and_is_read(url):
+    """No tool to hunt for: the page selects the brush itself, so a first drag draws a digit."""
+    with chromium_page() as page:
+        page.goto(url)
+        page.wait_for_selector("#digit-sketchpad button[aria-label=Brush]", timeout=30_000)
+        page.wait_for_function(
+            "() => !document.querySelector('#digit-sketchpad').innerText.includes('select the draw tool')",
+            timeout=15_000)
+        box = page.locator("#digit-sketchpad canvas").first.bounding_box()
+        middle_x, middle_y = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
+        # a 1: the 280 x 280 canvas is shown about actual size in the middle of the element
+        page.mouse.move(middle_x - 5, middle_y - 110)
+        page.mouse.down()
+        page.mouse.move(middle_x, middle_y + 110, steps=8)
+        page.mouse.up()
+        page.get_by_role("button", name="Read it").first.click()
+        page.wait_for_selector("[data-testid=label-output-value]", timeout=30_000)
+        page.screenshot(path=str(ARTIFACTS / "digits-demo-browser.png"))
+        assert not page.locator(".toast-body").all_inner_texts()
+        assert page.locator("[data-testid=label-output-value]").inner_text().strip().startswith("1")
