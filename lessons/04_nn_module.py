@@ -44,8 +44,8 @@ print(f"train {tuple(X_train.shape)}, test {tuple(X_test.shape)}, {n_features} f
 # ## torch.nn: building blocks for models
 #
 # In lesson 3 the model was a plain class holding two tensors, and we wrote the loss and
-# the update ourselves. `torch.nn` supplies all of these as tested parts. They come in a
-# few families; everything in the first four rows is a subclass of `nn.Module`.
+# the update ourselves. `torch.nn` supplies all of these as tested parts, in a few
+# families:
 #
 # | family | examples | what they do | in this course |
 # |---|---|---|---|
@@ -55,8 +55,8 @@ print(f"train {tuple(X_train.shape)}, test {tuple(X_test.shape)}, {n_features} f
 # | regularisation | `nn.Dropout`, `nn.BatchNorm1d`, `nn.BatchNorm2d` | fight overfitting, steady training | lesson 7 |
 # | losses | `nn.BCEWithLogitsLoss`, `nn.CrossEntropyLoss`, `nn.NLLLoss`, `nn.MSELoss` | score predictions against targets | here |
 #
-# `nn.Module` is the base class of all of them, and of your own models. A module
-# keeps track of the parameters of everything assigned to it, moves them between
+# Every class in the table, the losses included, is a subclass of `nn.Module`, which
+# is also the base class of your own models. A module keeps track of the parameters of everything assigned to it, moves them between
 # devices with one `.to(device)`, switches between training and evaluation behaviour,
 # and saves and loads its weights.
 #
@@ -247,9 +247,10 @@ for i, logit in enumerate((2.0, 40.0, -40.0)):
 # %%
 class_logits = torch.tensor([[2.0, 0.5, -1.0], [0.1, 0.2, 3.0]])  # 2 examples, 3 classes
 classes = torch.tensor([0, 2])
-print("CrossEntropyLoss:         ", nn.CrossEntropyLoss()(class_logits, classes).item())
-print("LogSoftmax then NLLLoss:  ", nn.NLLLoss()(nn.LogSoftmax(dim=1)(class_logits), classes).item())
-print("MSELoss of (2.5, 0) vs (3, 1):", nn.MSELoss()(torch.tensor([2.5, 0.0]), torch.tensor([3.0, 1.0])).item())
+print(f"CrossEntropyLoss:              {nn.CrossEntropyLoss()(class_logits, classes):.6f}")
+print(f"LogSoftmax then NLLLoss:       {nn.NLLLoss()(nn.LogSoftmax(dim=1)(class_logits), classes):.6f}")
+print(f"MSELoss of (2.5, 0) vs (3, 1): {nn.MSELoss()(torch.tensor([2.5, 0.0]), torch.tensor([3.0, 1.0])):.6f}"
+      "  = ((0.5)² + 1²) / 2")
 
 # %% [markdown]
 # ## torch.optim: the update, done for you
@@ -259,7 +260,9 @@ print("MSELoss of (2.5, 0) vs (3, 1):", nn.MSELoss()(torch.tensor([2.5, 0.0]), t
 #
 # 1. `optimizer.zero_grad()`: clear the gradients left by the previous step. Gradients
 #    accumulate, so without this every step would use the sum of all past gradients.
-#    It must come before `backward()`; putting it first in the loop is the usual habit.
+#    (By default it sets each `.grad` to `None` rather than filling it with zeros,
+#    which saves memory; the next `backward()` creates it afresh.) It must come before
+#    `backward()`; putting it first in the loop is the usual habit.
 # 2. `loss = loss_fn(model(x), y)`: the forward pass and the loss.
 # 3. `loss.backward()`: fill every parameter's `.grad`.
 # 4. `optimizer.step()`: update every parameter from its `.grad`. Stepping before
@@ -303,7 +306,8 @@ print(f"logistic regression, SGD lr 0.1, {epochs} epochs: final loss {logistic_l
       f"test accuracy {accuracy(logistic, X_test, Y_test):.1%}")
 
 # %% [markdown]
-# That is lesson 3's result (up to the random start), in a quarter of the code.
+# That is lesson 3's model and result (up to the random start), with far less code of
+# our own: the layer, the loss and the update all come from PyTorch.
 #
 # ## Comparing optimizers
 #
@@ -412,7 +416,7 @@ for name, make_scheduler in schedules.items():
         losses += train(network, optimizer, epochs=1, scheduler=scheduler)
     lr_ax.plot(range(1, epochs + 1), learning_rates, label=name)
     loss_ax.plot(range(1, epochs + 1), losses, label=name)
-    print(f"{name:<40} last lr {learning_rates[-1]:.5f}, final loss {losses[-1]:.4f}, "
+    print(f"{name:<40} last lr {learning_rates[-1]:.2g}, final loss {losses[-1]:.4f}, "
           f"test accuracy {accuracy(network, X_test, Y_test):.1%}")
 lr_ax.set_xlabel("epoch")
 lr_ax.set_ylabel("learning rate")

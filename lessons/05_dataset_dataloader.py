@@ -75,7 +75,7 @@ print(f"torch {torch.__version__}, {describe('cpu')}")
 
 # %%
 train_images, train_labels = image_tensors("FashionMNIST", train=True)  # (60000, 28, 28) uint8
-n_images = pick(smoke=600, full=6000)
+n_images = pick(smoke=400, full=6000)
 X = train_images[:n_images].flatten(1).float() / 255  # (N, 28, 28) -> (N, 784), in [0, 1]
 Y = train_labels[:n_images]  # (N,) class indices 0..9
 print(f"X {tuple(X.shape)} {X.dtype}, Y {tuple(Y.shape)} {Y.dtype}; images per class: {torch.bincount(Y).tolist()}")
@@ -103,9 +103,10 @@ def gradient_descent(batch_size: int, learning_rate: float, epochs: int) -> list
             optimizer.step()
             seconds += time.perf_counter() - began
             updates += 1
-            if updates % log_every == 0:
+            seen = min(start + batch_size, len(X))  # examples seen so far in this epoch
+            if updates % log_every == 0 or seen == len(X):
                 with torch.no_grad():  # the measurement is not part of the training time
-                    log.append((updates, updates * batch_size / len(X), seconds, loss_fn(model(X), Y).item()))
+                    log.append((updates, epoch + seen / len(X), seconds, loss_fn(model(X), Y).item()))
     return log
 
 
@@ -142,7 +143,7 @@ plt.show()
 
 # %% [markdown]
 # The three panels tell one story from three sides. **Per update** (left), the full
-# batch is the best possible step, since its gradient is exact, but it gets only one
+# batch makes the most of each step, since its gradient is exact, but it gets only one
 # update per epoch. **Per epoch** (middle), the small batches are far ahead: they have
 # updated hundreds or thousands of times while the full batch updated once or a few
 # times. **Per second** (right), single examples lose again: every update pays
@@ -357,8 +358,8 @@ print("RandomSampler(replacement=True):", list(RandomSampler(range(8), replaceme
 # %% [markdown]
 # ### Oversampling a rare class with WeightedRandomSampler
 #
-# When one class is rare, shuffled batches mostly contain none of it, and the model
-# learns that it can ignore that class. `WeightedRandomSampler` draws example `i` with
+# When one class is rare, shuffled batches hold few examples of it or none, and the
+# model learns that it can mostly ignore that class. `WeightedRandomSampler` draws example `i` with
 # probability proportional to a weight you give it. Weighting every example by
 # $1 / \text{(size of its class)}$ makes each class equally likely per draw.
 #
@@ -368,8 +369,8 @@ print("RandomSampler(replacement=True):", list(RandomSampler(range(8), replaceme
 # %%
 x_train, y_train, x_test, y_test = breast_cancer_split()
 keep = torch.cat([torch.nonzero(y_train == 0).flatten(), torch.nonzero(y_train == 1).flatten()[:15]])
-imbalanced = TensorDataset(x_train[keep], y_train[keep].long())
 targets = y_train[keep].long()
+imbalanced = TensorDataset(x_train[keep], targets)
 class_counts = torch.bincount(targets)
 print(f"imbalanced set: {class_counts[0]} benign, {class_counts[1]} malignant ({class_counts[1] / len(targets):.1%})")
 
@@ -391,9 +392,9 @@ for name, loader in loaders.items():
 
 # %% [markdown]
 # With plain shuffling, a batch of 32 holds one or two malignant tumours on average,
-# often none; with the weighted sampler about half of every batch is malignant. The price is visible in the
-# last line: there are only 15 malignant tumours, so each is drawn many times per
-# epoch, which invites the model to memorise them. The main alternative leaves the
+# often none; with the weighted sampler about half of every batch is malignant. The
+# price is visible in the last line: there are only 15 malignant tumours, so each is
+# drawn many times per epoch, which invites the model to memorise them. The main alternative leaves the
 # batches alone and weights the loss instead (`BCEWithLogitsLoss(pos_weight=...)`,
 # `CrossEntropyLoss(weight=...)`).
 #
@@ -418,17 +419,18 @@ vocabulary = {word: index for index, word in
 class Sentences(Dataset):
     """Each example is one sentence as a 1-D tensor of word ids (lengths differ)."""
 
-    def __init__(self, sentences: list[list[str]]):
+    def __init__(self, sentences: list[list[str]], vocabulary: dict[str, int]):
         self.sentences = sentences
+        self.vocabulary = vocabulary
 
     def __len__(self) -> int:
         return len(self.sentences)
 
     def __getitem__(self, index: int) -> torch.Tensor:
-        return torch.tensor([vocabulary[word] for word in self.sentences[index]])
+        return torch.tensor([self.vocabulary[word] for word in self.sentences[index]])
 
 
-corpus = Sentences(sentences)
+corpus = Sentences(sentences, vocabulary)
 print(f"{len(corpus)} sentences, {len(vocabulary)} distinct words")
 for i in (300, 301, 302):
     print(f"  length {len(corpus[i]):>2}: {' '.join(sentences[i][:6])} ... -> {corpus[i][:6].tolist()} ...")
@@ -442,7 +444,7 @@ except RuntimeError as error:
 # merge them however it likes. For sequences the standard answer is **padding**:
 # `pad_sequence` extends every sequence with the padding id up to the longest one in
 # the batch. The true lengths go along, so that a model can ignore the padding
-# (recurrent layers can skip it with `pack_padded_sequence`, lesson 11).
+# (recurrent layers, for instance, can skip it with `pack_padded_sequence`).
 
 # %%
 def pad_batch(batch: list[torch.Tensor]) -> tuple[torch.Tensor, torch.Tensor]:
@@ -533,7 +535,8 @@ print(f"padding share, similar-length batches: {padding_share(similar_batches):.
 # - A **script** run under spawn is re-imported by every worker, so its top-level code
 #   runs again in each one. Real training scripts therefore keep their work inside a
 #   `main()` function called under `if __name__ == "__main__":`. (This lesson, run as a
-#   plain script, relies on Linux's fork; on macOS or Windows run it as a notebook.)
+#   plain script, relies on fork, Linux's start method up to Python 3.13; elsewhere,
+#   run it as a notebook.)
 
 # %%
 print("start method here:", multiprocessing.get_start_method())
@@ -577,14 +580,18 @@ for workers, (first, rate) in speeds.items():
     print(f"{workers:>11} | {first:>9.2f} s | {rate:>9.1f} | {rate * 64:>8.0f} | {rate / speeds[0][1]:>11.2f}x")
 
 # %% [markdown]
-# Workers can only help as far as there are idle CPU cores for them: on this two-core
-# machine, two workers at best double the rate of one process, and less when other
-# programs compete for the cores. The first batch comes later with workers, because
-# each must start before it can deliver; with `persistent_workers=True` they survive
-# from one epoch to the next and that cost is paid once. Too many workers cost memory
-# (each holds its own copy of the Dataset) and start-up time. A common starting point
-# is the number of CPU cores, adjusted by measuring as above; when the Dataset is a
-# tensor already in memory, as in the next section, `num_workers=0` is often fastest.
+# Workers help as far as there are CPU cores for them to run on: with two cores, the
+# ideal is about twice the rate of a single process. Measured figures also move with
+# whatever else the machine is doing: programs competing for the cores pull them down,
+# while on a busy shared machine a loader with more processes also wins a larger share
+# of the CPU, which can push them past that ideal.
+#
+# The first batch comes later with workers, because each must start before it can
+# deliver; with `persistent_workers=True` they survive from one epoch to the next and
+# that cost is paid once. Too many workers cost memory (each holds its own copy of the
+# Dataset) and start-up time. A common starting point is the number of CPU cores,
+# adjusted by measuring as above; when the Dataset is a tensor already in memory, as in
+# the last section, `num_workers=0` is often fastest.
 #
 # ## pin_memory: faster copies to a GPU
 #
@@ -667,7 +674,7 @@ runs = {"mini-batches of 32": (copy.deepcopy(initial_mlp).to(device), train_load
         "full batch": (copy.deepcopy(initial_mlp).to(device), full_loader)}
 optimizers = {name: torch.optim.Adam(model.parameters(), lr=0.01) for name, (model, _) in runs.items()}
 curves = {name: [] for name in runs}
-mlp_epochs = pick(smoke=5, full=40)
+mlp_epochs = pick(smoke=3, full=40)
 for epoch in range(1, mlp_epochs + 1):
     for name, (model, loader) in runs.items():
         curves[name].append(train_epoch(model, loader, optimizers[name]))
