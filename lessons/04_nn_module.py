@@ -190,7 +190,7 @@ with torch.no_grad():
     for parameter in symmetric.parameters():
         parameter.fill_(0.1)
 optimizer = torch.optim.SGD(symmetric.parameters(), lr=0.1)
-steps = 50
+steps = 30
 for _ in range(steps):
     optimizer.zero_grad()
     nn.functional.binary_cross_entropy_with_logits(symmetric(X_train), Y_train).backward()
@@ -298,7 +298,7 @@ def accuracy(model: nn.Module, X: torch.Tensor, Y: torch.Tensor) -> float:
     return (predictions == Y).float().mean().item()
 
 
-epochs = pick(smoke=30, full=500)
+epochs = pick(smoke=20, full=500)
 seed_everything(0)
 logistic = LogisticRegression(n_features)
 logistic_losses = train(logistic, torch.optim.SGD(logistic.parameters(), lr=0.1), epochs)
