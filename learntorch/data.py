@@ -114,7 +114,8 @@ def locate(name: str) -> Path:
         raise _not_found(spec, roots, "downloads are off (LEARNTORCH_OFFLINE=1)")
     try:
         _download(name, cache_dir())
-    except OSError as error:  # no network, DNS failure, refused connection, ...
+    except (OSError, RuntimeError) as error:  # no network, DNS failure, refused connection, ...
+        # (torchvision reports a failed download from all its mirrors as a RuntimeError)
         raise _not_found(spec, roots, f"the download failed: {error}") from error
     for rel, sha in spec.files.items():
         verify(cache_dir() / rel, sha)

@@ -44,7 +44,10 @@ def read_lesson(path: Path) -> nbformat.NotebookNode:
 
 def execute(notebook: nbformat.NotebookNode, profile: str, timeout: int = 3600) -> float:
     """Run every cell in a fresh kernel (in place); return the wall time in seconds."""
-    env = dict(os.environ, LEARNTORCH_PROFILE=profile, MPLBACKEND="module://matplotlib_inline.backend_inline")
+    # OMP_WAIT_POLICY=passive: idle OpenMP threads sleep instead of spinning, which keeps
+    # small training steps fast on a busy machine; it changes speed, never results.
+    env = dict(os.environ, LEARNTORCH_PROFILE=profile, OMP_WAIT_POLICY="passive",
+               MPLBACKEND="module://matplotlib_inline.backend_inline")
     client = NotebookClient(notebook, timeout=timeout, kernel_name="python3",
                             resources={"metadata": {"path": str(ROOT)}})
     start = time.perf_counter()

@@ -85,3 +85,13 @@ def test_an_edited_text_is_detected(nowhere):
     target.write_bytes((SHARED / rel).read_bytes().replace(b"Watson", b"Wilson"))
     with pytest.raises(data.CorruptDataError):
         data.sherlock_text()
+
+
+def test_a_failed_torchvision_download_is_the_same_clear_error(nowhere, monkeypatch):
+    monkeypatch.delenv("LEARNTORCH_OFFLINE", raising=False)
+
+    def mirrors_unreachable(name, root):
+        raise RuntimeError("Error downloading train-images-idx3-ubyte.gz")
+    monkeypatch.setattr(data, "_download", mirrors_unreachable)
+    with pytest.raises(data.DataNotFoundError, match="(?s)'MNIST'.*the download failed"):
+        data.image_tensors("MNIST", train=True)
