@@ -1,0 +1,174 @@
+"""Measured figures for the next-word model: test scores recomputed from the saved checkpoint
+(LSTM and Kneser-Ney trigram), the latency of one prediction, and the demo's round trip
+beside a no-op Gradio floor.
+
+    python benchmarks/next_word.py [--requests 100] [--repeats 300]
+
+The round trips are measured through ``gradio_client`` against two servers started here:
+the real demo (``python -m demos.next_word``) and a no-op app with the same shape (a
+textbox in, a label out) whose function returns a constant. Their requests alternate, so
+both see the same load on a shared machine; the difference is what tokenizing and the
+LSTM add.
+"""
+
+import argparse
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+
+import numpy as np
+import torch
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from learntorch.nextword import (KneserNeyTrigram, book_split, compare_on_test, cpu_threads,  # noqa: E402
+                                 load_model, next_token_logits, predict_next)
+from learntorch.text import Vocabulary  # noqa: E402
+
+PHRASE = "“My dear Watson,” said Holmes, as we sat on either side of the fire in his lodgings at"
+
+
+def percentiles(seconds: list[float]) -> str:
+    ms = np.asarray(seconds) * 1000
+    return f"p50 {np.percentile(ms, 50):7.2f} ms   p95 {np.percentile(ms, 95):7.2f} ms   (n={len(ms)})"
+
+
+def timed(fn, repeats: int, warmup: int = 10) -> list[float]:
+    for _ in range(warmup):
+        fn()
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - start)
+    return times
+
+
+def benchmark_scores() -> None:
+    model, vocab, card = load_model()  # verifies the weights' SHA-256 against the card
+    split = book_split()
+    rebuilt = Vocabulary.build(split.train, min_freq=card["vocabulary"]["min_freq"])
+    assert rebuilt.itos == vocab.itos, "the saved vocabulary differs from the training part's"
+    train_ids, test_ids = (torch.tensor(vocab.encode(part)) for part in (split.train, split.test))
+    start = time.perf_counter()
+    with cpu_threads("cpu", 1):
+        scores = compare_on_test(model, KneserNeyTrigram(len(vocab)).fit(train_ids.tolist()), test_ids, vocab)
+    lstm = scores["lstm"]
+    print(f"test part: {lstm.targets:,} targets ({lstm.unk_targets:,} <unk>, always misses; "
+          f"{lstm.punctuation_targets:,} punctuation), scored in {time.perf_counter() - start:.1f} s")
+    print(f"{'model':<20} {'perplexity':>10} {'top-1':>7} {'top-5':>7} {'top-1 words':>12} {'top-5 words':>12}")
+    for name, s in (("LSTM (checkpoint)", lstm), ("Kneser-Ney trigram", scores["trigram"])):
+        print(f"{name:<20} {s.perplexity:10.2f} {s.top1:7.4f} {s.top5:7.4f} {s.top1_words:12.4f} {s.top5_words:12.4f}")
+    card_metrics = card["test_metrics"]
+    same = (round(lstm.perplexity, 2) == card_metrics["perplexity"] and round(lstm.top5, 4) == card_metrics["top5"]
+            and round(lstm.top1, 4) == card_metrics["top1"])
+    print(f"matches the model card: {same}")
+
+
+def benchmark_latency(repeats: int) -> None:
+    model, vocab, _ = load_model()
+    default_threads = torch.get_num_threads()
+    ids = vocab.encode(PHRASE.split())  # any 64 or fewer ids; the model reads at most 64
+    for threads in sorted({1, default_threads}):
+        torch.set_num_threads(threads)
+        print(f"LSTM forward, {len(ids)}-token phrase, {threads} thread(s):   "
+              f"{percentiles(timed(lambda: next_token_logits(model, ids), repeats))}")
+        print(f"predict_next (tokenize + forward + top 5), {threads} thread(s): "
+              f"{percentiles(timed(lambda: predict_next(PHRASE), repeats))}")
+    torch.set_num_threads(default_threads)
+    long_text = ("The door was open and we walked in, said he. " * 2300)[:100_000]
+    print(f"predict_next on a 100 000-character text:  {percentiles(timed(lambda: predict_next(long_text), 50, 3))}")
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def start_server(args: list[str], log: Path) -> tuple[subprocess.Popen, str]:
+    port = free_port()
+    process = subprocess.Popen([sys.executable, *args, "--port", str(port)], cwd=ROOT,
+                               stdout=open(log, "w"), stderr=subprocess.STDOUT,
+                               env=dict(os.environ, GRADIO_ANALYTICS_ENABLED="False"))
+    url = f"http://127.0.0.1:{port}/"
+    deadline = time.monotonic() + 120
+    while True:
+        if process.poll() is not None:
+            raise RuntimeError(f"{' '.join(args)} exited; see {log}")
+        try:
+            urllib.request.urlopen(url, timeout=2)
+            return process, url
+        except OSError:
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"{' '.join(args)} did not start; see {log}")
+            time.sleep(0.5)
+
+
+def serve_floor(port: int) -> None:
+    """A no-op app shaped like the demo's /predict: a textbox in, a five-entry label out."""
+    import gradio as gr
+    constant = {word: 0.1 for word in ("the", "a", "and", "of", "to")}
+    with gr.Blocks() as app:
+        phrase, label = gr.Textbox(), gr.Label(num_top_classes=5)
+        gr.Button().click(lambda _: constant, phrase, label, api_name="predict")
+    app.queue().launch(server_name="127.0.0.1", server_port=port)
+
+
+def benchmark_round_trip(requests: int, logs: Path) -> None:
+    from gradio_client import Client
+    start = time.perf_counter()
+    demo, demo_url = start_server(["-m", "demos.next_word"], logs / "demo.log")
+    started = time.perf_counter() - start
+    floor, floor_url = start_server([__file__, "--serve-floor"], logs / "floor.log")
+    try:
+        clients = {"demo": Client(demo_url, verbose=False), "no-op floor": Client(floor_url, verbose=False)}
+        label = clients["demo"].predict(PHRASE, api_name="/predict")
+        print(f"demo's answer to {PHRASE!r}: {[c['label'] for c in label['confidences']]}")
+        for _ in range(3):  # warm both up (the first request loads the model)
+            for client in clients.values():
+                client.predict(PHRASE, api_name="/predict")
+        times = {name: [] for name in clients}
+        for _ in range(requests):
+            for name, client in clients.items():
+                begin = time.perf_counter()
+                client.predict(PHRASE, api_name="/predict")
+                times[name].append(time.perf_counter() - begin)
+        print(f"demo server start to first answer: {started:.1f} s")
+        for name, seconds in times.items():
+            print(f"gradio_client round trip, {name:<12} {percentiles(seconds)}")
+        added = np.median(times["demo"]) - np.median(times["no-op floor"])
+        print(f"demo minus floor (p50): {added * 1000:+.1f} ms")
+    finally:
+        for process in (demo, floor):
+            process.terminate()
+            process.wait(timeout=15)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--requests", type=int, default=100, help="round trips per server")
+    parser.add_argument("--repeats", type=int, default=300, help="timed calls per latency figure")
+    parser.add_argument("--serve-floor", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--port", type=int, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.serve_floor:
+        serve_floor(args.port)
+        return
+    print(f"torch {torch.__version__}, {os.cpu_count()} CPUs, {torch.get_num_threads()} default threads, "
+          f"load average {os.getloadavg()[0]:.1f}")
+    benchmark_scores()
+    benchmark_latency(args.repeats)
+    with tempfile.TemporaryDirectory() as scratch:
+        benchmark_round_trip(args.requests, Path(scratch))
+    print(f"load average at the end {os.getloadavg()[0]:.1f}")
+
+
+if __name__ == "__main__":
+    main()
