@@ -1,9 +1,12 @@
+import contextlib
 import os
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+
+from demos.process import running
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -26,46 +29,8 @@ def built_site(tmp_path_factory):
     return site
 
 
-def free_port() -> int:
-    import socket
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def start_demo(module: str, timeout: float = 90.0):
-    """Context manager: run ``python -m module --port P`` and yield its URL once it answers."""
-    import contextlib
-    import time
-    import urllib.request
-
-    @contextlib.contextmanager
-    def running():
-        port = free_port()
-        ARTIFACTS.mkdir(exist_ok=True)
-        log = open(ARTIFACTS / f"{module}.log", "w")
-        process = subprocess.Popen([sys.executable, "-m", module, "--port", str(port)], cwd=ROOT,
-                                   stdout=log, stderr=subprocess.STDOUT,
-                                   env=dict(os.environ, GRADIO_ANALYTICS_ENABLED="False"))
-        url = f"http://127.0.0.1:{port}/"
-        try:
-            deadline = time.monotonic() + timeout
-            while True:
-                if process.poll() is not None:
-                    raise RuntimeError(f"{module} exited with {process.returncode}; see {log.name}")
-                try:
-                    urllib.request.urlopen(url, timeout=2)
-                    break
-                except OSError:
-                    if time.monotonic() > deadline:
-                        raise RuntimeError(f"{module} did not answer within {timeout} s; see {log.name}")
-                    time.sleep(0.5)
-            yield url
-        finally:
-            process.terminate()
-            try:
-                process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                process.kill()
-            log.close()
-    return running()
+@contextlib.contextmanager
+def start_demo(module: str, timeout: float = 120.0):
+    """Run ``python -m module`` on a free port and yield its URL once it answers."""
+    with running(["-m", module], ARTIFACTS / f"{module}.log", timeout) as (url, _):
+        yield url

@@ -1,0 +1,50 @@
+"""Run a demo server as a child process, for the tests and the benchmarks."""
+
+import contextlib
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@contextlib.contextmanager
+def running(args: list[str], log_path: Path, timeout: float = 120.0):
+    """Start ``python ARGS --port P``; yield ``(url, process)`` once it answers; stop it after."""
+    port = free_port()
+    log_path.parent.mkdir(parents=True, exist_ok=True)
+    with open(log_path, "w") as log:
+        process = subprocess.Popen([sys.executable, *args, "--port", str(port)], cwd=ROOT,
+                                   stdout=log, stderr=subprocess.STDOUT,
+                                   env=dict(os.environ, GRADIO_ANALYTICS_ENABLED="False"))
+        url = f"http://127.0.0.1:{port}/"
+        try:
+            deadline = time.monotonic() + timeout
+            while True:
+                if process.poll() is not None:
+                    raise RuntimeError(f"{' '.join(args)} exited with {process.returncode}; see {log_path}")
+                try:
+                    urllib.request.urlopen(url, timeout=2)
+                    break
+                except OSError:
+                    if time.monotonic() > deadline:
+                        raise RuntimeError(f"{' '.join(args)} did not answer within {timeout:.0f} s; "
+                                           f"see {log_path}") from None
+                    time.sleep(0.5)
+            yield url, process
+        finally:
+            process.terminate()
+            try:
+                process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                process.kill()
