@@ -1,9 +1,16 @@
 """What every demo shares: command-line options, visitor-facing errors, a guarded launch."""
 
 import argparse
+import atexit
 import functools
+import hashlib
+import io
 import logging
 import os
+import shutil
+import tempfile
+import threading
+from pathlib import Path
 
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")  # no calls home from a local demo
 import gradio as gr  # noqa: E402
@@ -12,6 +19,26 @@ from learntorch.uploads import BadInput  # noqa: E402
 
 MAX_UPLOAD = "10mb"
 log = logging.getLogger("demos")
+_IMAGES = Path(tempfile.mkdtemp(prefix="learntorch-demo-images-"))
+atexit.register(shutil.rmtree, _IMAGES, ignore_errors=True)
+
+
+def as_png_file(image) -> str:
+    """Save a PIL image as a PNG file and return its path, for an image output.
+
+    Gradio stores a returned PIL image under a hash of its bytes without an atomic write,
+    so two requests answering the same picture at the same moment could hand a client a
+    half-written file. A file path is copied into Gradio's cache atomically instead.
+    """
+    buffer = io.BytesIO()
+    image.save(buffer, format="PNG")
+    data = buffer.getvalue()
+    path = _IMAGES / f"{hashlib.sha256(data).hexdigest()[:32]}.png"
+    if not path.exists():
+        partial = path.with_suffix(f".{os.getpid()}-{threading.get_ident()}.part")
+        partial.write_bytes(data)
+        os.replace(partial, path)  # atomic: readers see no file or the whole file
+    return str(path)
 
 
 def friendly_errors(predict):
