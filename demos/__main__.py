@@ -17,12 +17,15 @@ def intro(demo) -> str:
 
 
 def build_app() -> gr.Blocks:
+    # Each demo is built first and rendered inside its tab; building it inside the outer
+    # Blocks would render it there a second time.
+    apps = [importlib.import_module(demo.module).build_app() for demo in DEMOS]
     with gr.Blocks(title="LearnTorch demos") as app:
         gr.Markdown(f"# LearnTorch demos\nModels trained by the lessons of [the course]({SITE_URL}).")
-        for demo in DEMOS:
+        for demo, demo_app in zip(DEMOS, apps):
             with gr.Tab(demo.title):
                 gr.Markdown(intro(demo))
-                importlib.import_module(demo.module).build_app().render()
+                demo_app.render()
     return app
 
 

@@ -14,7 +14,7 @@ from pathlib import Path
 
 from PIL import Image
 
-from demos.common import friendly_errors, gr, launch, parse_args
+from demos.common import as_png_file, friendly_errors, gr, launch, parse_args
 from learntorch.digits import predict
 from learntorch.uploads import BadInput, open_image
 
@@ -66,7 +66,7 @@ def answer(image):
     """Probabilities of the ten digits, and the 28 x 28 input the model saw, enlarged."""
     probabilities, seen = predict(image)
     preview = Image.fromarray(seen).resize((PREVIEW_SIDE, PREVIEW_SIDE), Image.Resampling.NEAREST)
-    return probabilities, preview
+    return probabilities, as_png_file(preview)
 
 
 @friendly_errors
