@@ -2,7 +2,7 @@
 
 import pytest
 
-from browser import chromium_page, needs_chromium, serve_folder
+from browser import browser_page, needs_chromium, serving_folder
 from conftest import ARTIFACTS
 
 pytestmark = needs_chromium
@@ -10,14 +10,14 @@ pytestmark = needs_chromium
 
 @pytest.fixture(scope="module")
 def site_url(built_site):
-    with serve_folder(built_site) as url:
+    with serving_folder(built_site) as url:
         yield url
 
 
 @pytest.fixture
 def page():
     ARTIFACTS.mkdir(exist_ok=True)
-    with chromium_page(color_scheme="light") as page:
+    with browser_page(color_scheme="light") as page:
         yield page
 
 
