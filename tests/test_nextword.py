@@ -145,7 +145,8 @@ def test_checkpoint_loads_with_verified_weights():
     assert (FOLDER / "model.safetensors").stat().st_size < 15_000_000
     metrics = card["test_metrics"]
     for key in ("perplexity", "top1", "top5"):
-        assert key in metrics and key in metrics["baseline"]
+        assert isinstance(metrics[key], float) and isinstance(metrics[f"trigram_{key}"], float)
+        assert metrics[key] == round(card["evaluation"]["lstm"][key], 4 if key != "perplexity" else 2)
     assert {"dataset", "train", "validation", "test"} <= set(card["data"])
 
 
