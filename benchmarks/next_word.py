@@ -27,9 +27,9 @@ import torch
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from learntorch.nextword import (KneserNeyTrigram, book_split, compare_on_test, cpu_threads,  # noqa: E402
-                                 load_model, next_token_logits, predict_next)
-from learntorch.text import Vocabulary  # noqa: E402
+from learntorch.nextword import (INFERENCE_THREADS, KneserNeyTrigram, book_split, compare_on_test,  # noqa: E402
+                                 cpu_threads, load_model, next_token_logits, predict_next)
+from learntorch.text import Vocabulary, tokenize  # noqa: E402
 
 PHRASE = "“My dear Watson,” said Holmes, as we sat on either side of the fire in his lodgings at"
 
@@ -74,16 +74,16 @@ def benchmark_scores() -> None:
 def benchmark_latency(repeats: int) -> None:
     model, vocab, _ = load_model()
     default_threads = torch.get_num_threads()
-    ids = vocab.encode(PHRASE.split())  # any 64 or fewer ids; the model reads at most 64
+    ids = vocab.encode(tokenize(PHRASE))
     for threads in sorted({1, default_threads}):
         torch.set_num_threads(threads)
-        print(f"LSTM forward, {len(ids)}-token phrase, {threads} thread(s):   "
+        print(f"LSTM forward alone, {len(ids)}-token phrase, {threads} thread(s): "
               f"{percentiles(timed(lambda: next_token_logits(model, ids), repeats))}")
-        print(f"predict_next (tokenize + forward + top 5), {threads} thread(s): "
-              f"{percentiles(timed(lambda: predict_next(PHRASE), repeats))}")
     torch.set_num_threads(default_threads)
+    print(f"predict_next as the demo runs it ({INFERENCE_THREADS} thread; tokenize + forward + top 5): "
+          f"{percentiles(timed(lambda: predict_next(PHRASE), repeats))}")
     long_text = ("The door was open and we walked in, said he. " * 2300)[:100_000]
-    print(f"predict_next on a 100 000-character text:  {percentiles(timed(lambda: predict_next(long_text), 50, 3))}")
+    print(f"predict_next on a 100 000-character text: {percentiles(timed(lambda: predict_next(long_text), repeats))}")
 
 
 def free_port() -> int:

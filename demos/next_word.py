@@ -13,7 +13,7 @@ probabilities (a label); ``/tokens`` returns how the phrase was read; ``/continu
 
 from demos.common import friendly_errors, gr, launch, parse_args
 from learntorch.nextword import CONTEXT, MAX_CHARS, continue_text, load_model, predict_next
-from learntorch.text import UNK, tokenize
+from learntorch.text import UNK, last_tokens
 from learntorch.uploads import BadInput
 
 MAX_WORDS = 200
@@ -34,11 +34,10 @@ def tokens(phrase: str | None) -> tuple[list[tuple[str, str | None]], str]:
     phrase = phrase or ""
     if len(phrase) > MAX_CHARS:
         return [], ""  # /predict explains the limit
-    every = tokenize(phrase)
-    read = every[-CONTEXT:]
+    read, truncated = last_tokens(phrase, CONTEXT)
     notes = []
-    if len(every) > CONTEXT:
-        notes.append(f"Your text has {len(every):,} tokens; the model reads only the last {CONTEXT}, shown here.")
+    if truncated:
+        notes.append(f"Your text is long: the model reads only its last {CONTEXT} tokens, shown here.")
     unknown = sorted({token for token in read if token not in vocab})
     if unknown:
         notes.append(f"Not in the vocabulary, so read as `{UNK}`: " + ", ".join(unknown[:20]) + ".")

@@ -29,13 +29,16 @@ from learntorch import checkpoints
 from learntorch.data import sherlock_text
 from learntorch.device import describe, pick_device, seed_everything
 from learntorch.profile import current, pick
-from learntorch.text import Vocabulary, detokenize, tokenize
+from learntorch.text import Vocabulary, detokenize, last_tokens, tokenize
 from learntorch.uploads import BadInput
 
 NAME = "next_word"
 VOCAB_FILE = "vocab.json"
 CONTEXT = 64  # tokens the demo reads: the end of a longer text is what predicts its next word
 MAX_CHARS = 200_000  # longer input is refused before tokenizing
+# The demo's predictions run on one CPU thread: for a model this small, several threads
+# save little on an idle machine and stall badly on a busy one (benchmarks/next_word.py).
+INFERENCE_THREADS = 1
 
 
 # ---------------------------------------------------------------- data
@@ -534,41 +537,36 @@ def load_model(folder: Path | None = None) -> tuple[NextWordLSTM, Vocabulary, di
 
 @dataclass
 class Prompt:
-    tokens: list[str]        # every token of the phrase
-    ids: list[int]           # the ids the model reads: the last CONTEXT tokens
-    unknown: set[str]        # tokens the vocabulary does not know (read as <unk>)
-
-    @property
-    def truncated(self) -> bool:
-        return len(self.tokens) > len(self.ids)
+    tokens: list[str]        # the tokens the model reads: the phrase's last CONTEXT tokens
+    ids: list[int]           # their ids (<unk>'s for unknown tokens)
+    truncated: bool          # the phrase had more tokens than that
 
 
 def read_phrase(phrase: str | None, vocab: Vocabulary) -> Prompt:
-    """Tokenize a visitor's phrase, or raise :class:`BadInput` saying why it cannot be used."""
+    """The end of a visitor's phrase as the model reads it, or :class:`BadInput` saying why it cannot."""
     phrase = phrase or ""
     if len(phrase) > MAX_CHARS:
         raise BadInput(f"That text has {len(phrase):,} characters; the limit is {MAX_CHARS:,}. "
                        f"Only the last {CONTEXT} words matter for the next word anyway.")
     if not phrase.strip():
         raise BadInput("Type a phrase first, for example “I had seen little of”.")
-    tokens = tokenize(phrase)
+    tokens, truncated = last_tokens(phrase, CONTEXT)
     if not any(ch.isalnum() for token in tokens for ch in token):
         raise BadInput("That has no words in it, only punctuation or symbols. "
                        "Type a few English words, for example “my dear”.")
-    unknown = {token for token in tokens if token not in vocab}
-    known_words = [token for token in tokens if token in vocab and any(ch.isalnum() for ch in token)]
-    if not known_words:
+    if not any(token in vocab and any(ch.isalnum() for ch in token) for token in tokens):
         raise BadInput("None of these words is in the model's vocabulary, which holds the "
-                       f"{len(vocab) - 2:,} commonest English words and marks of the Sherlock Holmes "
-                       "stories. Try English words, for example “the door”.")
-    return Prompt(tokens, vocab.encode(tokens[-CONTEXT:]), unknown)
+                       f"{len(vocab) - 2:,} commonest words and punctuation marks of the Sherlock "
+                       "Holmes stories. Try English words, for example “the door”.")
+    return Prompt(tokens, vocab.encode(tokens), truncated)
 
 
 def predict_next(phrase: str, k: int = 5, folder: Path | None = None) -> dict[str, float]:
     """The ``k`` likeliest next tokens after ``phrase`` with their probabilities."""
     model, vocab, _ = load_model(folder)
     prompt = read_phrase(phrase, vocab)
-    probabilities = torch.softmax(next_token_logits(model, prompt.ids), dim=0)
+    with cpu_threads("cpu", INFERENCE_THREADS):
+        probabilities = torch.softmax(next_token_logits(model, prompt.ids), dim=0)
     probabilities[[vocab.pad_index, vocab.unk_index]] = 0.0  # never offered as a next word
     top = probabilities.topk(k)
     return {vocab.itos[index]: round(float(p), 4) for p, index in zip(top.values, top.indices.tolist())}
@@ -579,6 +577,7 @@ def continue_text(phrase: str, n_words: int = 20, temperature: float = 0.8, seed
     """``n_words`` more tokens (punctuation marks count) after ``phrase``, as text to append to it."""
     model, vocab, _ = load_model(folder)
     prompt = read_phrase(phrase, vocab)
-    new = generate(model, vocab, prompt.ids, int(n_words), temperature, top_k, int(seed))
+    with cpu_threads("cpu", INFERENCE_THREADS):
+        new = generate(model, vocab, prompt.ids, int(n_words), temperature, top_k, int(seed))
     last = prompt.tokens[-1]
     return detokenize([last, *new])[len(last):]  # starts with a space unless it opens with punctuation

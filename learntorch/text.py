@@ -40,6 +40,21 @@ def tokenize(text: str) -> list[str]:
     return _TOKEN.findall(normalize(text))
 
 
+def last_tokens(text: str, n: int) -> tuple[list[str], bool]:
+    """``tokenize(text)[-n:]``, and whether ``text`` has more than ``n`` tokens.
+
+    Only the end of a long text is tokenized: a cut at a whitespace character never splits
+    a token, so the tail's tokens are exactly the last tokens of the whole text.
+    """
+    tail = text[-40 * n:]  # 40 characters a token is ample; if not, the whole text is read
+    if len(tail) < len(text) and (space := re.search(r"\s", tail)):
+        tokens = tokenize(tail[space.end():])
+        if len(tokens) >= n:
+            return tokens[-n:], True
+    tokens = tokenize(text)
+    return tokens[-n:], len(tokens) > n
+
+
 def detokenize(tokens: Iterable[str]) -> str:
     """Join tokens back into readable text (punctuation attached, no stray spaces)."""
     pieces: list[str] = []

@@ -74,7 +74,7 @@ def test_a_100_000_character_text_is_read_from_its_last_window(client):
     last_window = " ".join(tokenize(text)[-CONTEXT:])
     assert client.predict(text, api_name="/predict") == client.predict(last_window, api_name="/predict")
     highlighted, note = client.predict(text, api_name="/tokens")
-    assert len(highlighted) == CONTEXT and f"reads only the last {CONTEXT}" in note
+    assert len(highlighted) == CONTEXT and f"reads only its last {CONTEXT} tokens" in note
 
 
 def test_continuation_is_reproducible_with_a_seed(client):

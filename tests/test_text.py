@@ -2,7 +2,7 @@
 
 import pytest
 
-from learntorch.text import PAD, UNK, Vocabulary, detokenize, normalize, tokenize
+from learntorch.text import PAD, UNK, Vocabulary, detokenize, last_tokens, normalize, tokenize
 
 
 def test_tokenize_splits_words_and_punctuation():
@@ -60,3 +60,13 @@ def test_loading_something_else_fails(tmp_path):
         Vocabulary.load(tmp_path / "v.json")
     with pytest.raises(ValueError, match="twice"):
         Vocabulary(["a", "a"])
+
+
+def test_last_tokens_of_a_long_text_equal_the_end_of_its_tokens():
+    text = ("“Holmes’s door—open!” said he, to Mr. Windibank's 30 £ ... " * 3000)
+    for n in (1, 5, 64):
+        for end in (len(text), len(text) - 7, len(text) - 13):  # cuts inside words and quotes
+            assert last_tokens(text[:end], n) == (tokenize(text[:end])[-n:], True)
+    assert last_tokens("a b c", 5) == (["a", "b", "c"], False)
+    long_word = "x" * 5000
+    assert last_tokens(f"the {long_word} door", 2) == ([long_word, "door"], True)  # falls back to it all
