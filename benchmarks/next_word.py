@@ -13,41 +13,20 @@ LSTM add.
 
 import argparse
 import os
-import socket
-import subprocess
-import sys
 import tempfile
 import time
-import urllib.request
 from pathlib import Path
 
 import numpy as np
 import torch
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+from common import percentiles, running, timed  # noqa: E402  (also puts the project on sys.path)
 
 from learntorch.nextword import (INFERENCE_THREADS, KneserNeyTrigram, book_split, compare_on_test,  # noqa: E402
                                  cpu_threads, load_model, next_token_logits, predict_next)
 from learntorch.text import Vocabulary, tokenize  # noqa: E402
 
 PHRASE = "“My dear Watson,” said Holmes, as we sat on either side of the fire in his lodgings at"
-
-
-def percentiles(seconds: list[float]) -> str:
-    ms = np.asarray(seconds) * 1000
-    return f"p50 {np.percentile(ms, 50):7.2f} ms   p95 {np.percentile(ms, 95):7.2f} ms   (n={len(ms)})"
-
-
-def timed(fn, repeats: int, warmup: int = 10) -> list[float]:
-    for _ in range(warmup):
-        fn()
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return times
 
 
 def benchmark_scores() -> None:
@@ -86,31 +65,6 @@ def benchmark_latency(repeats: int) -> None:
     print(f"predict_next on a 100 000-character text: {percentiles(timed(lambda: predict_next(long_text), repeats))}")
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def start_server(args: list[str], log: Path) -> tuple[subprocess.Popen, str]:
-    port = free_port()
-    process = subprocess.Popen([sys.executable, *args, "--port", str(port)], cwd=ROOT,
-                               stdout=open(log, "w"), stderr=subprocess.STDOUT,
-                               env=dict(os.environ, GRADIO_ANALYTICS_ENABLED="False"))
-    url = f"http://127.0.0.1:{port}/"
-    deadline = time.monotonic() + 120
-    while True:
-        if process.poll() is not None:
-            raise RuntimeError(f"{' '.join(args)} exited; see {log}")
-        try:
-            urllib.request.urlopen(url, timeout=2)
-            return process, url
-        except OSError:
-            if time.monotonic() > deadline:
-                raise RuntimeError(f"{' '.join(args)} did not start; see {log}")
-            time.sleep(0.5)
-
-
 def serve_floor(port: int) -> None:
     """A no-op app shaped like the demo's /predict: a textbox in, a five-entry label out."""
     import gradio as gr
@@ -124,10 +78,9 @@ def serve_floor(port: int) -> None:
 def benchmark_round_trip(requests: int, logs: Path) -> None:
     from gradio_client import Client
     start = time.perf_counter()
-    demo, demo_url = start_server(["-m", "demos.next_word"], logs / "demo.log")
-    started = time.perf_counter() - start
-    floor, floor_url = start_server([__file__, "--serve-floor"], logs / "floor.log")
-    try:
+    with running(["-m", "demos.next_word"], logs / "demo.log") as (demo_url, _), \
+            running([__file__, "--serve-floor"], logs / "floor.log") as (floor_url, _):
+        started = time.perf_counter() - start
         clients = {"demo": Client(demo_url, verbose=False), "no-op floor": Client(floor_url, verbose=False)}
         label = clients["demo"].predict(PHRASE, api_name="/predict")
         print(f"demo's answer to {PHRASE!r}: {[c['label'] for c in label['confidences']]}")
@@ -140,15 +93,11 @@ def benchmark_round_trip(requests: int, logs: Path) -> None:
                 begin = time.perf_counter()
                 client.predict(PHRASE, api_name="/predict")
                 times[name].append(time.perf_counter() - begin)
-        print(f"demo server start to first answer: {started:.1f} s")
-        for name, seconds in times.items():
-            print(f"gradio_client round trip, {name:<12} {percentiles(seconds)}")
-        added = np.median(times["demo"]) - np.median(times["no-op floor"])
-        print(f"demo minus floor (p50): {added * 1000:+.1f} ms")
-    finally:
-        for process in (demo, floor):
-            process.terminate()
-            process.wait(timeout=15)
+    print(f"both servers started and answered in {started:.1f} s")
+    for name, seconds in times.items():
+        print(f"gradio_client round trip, {name:<12} {percentiles(seconds)}")
+    added = np.median(times["demo"]) - np.median(times["no-op floor"])
+    print(f"demo minus floor (p50): {added * 1000:+.1f} ms")
 
 
 def main() -> None:
