@@ -1,0 +1,158 @@
+"""Measured figures for the garment classifier: test accuracy recomputed from the saved
+checkpoint, accuracy on test images turned into photo-like uploads, the latency of one
+prediction on the CPU, and the demo's round trip beside a no-op Gradio floor.
+
+    python benchmarks/fashion.py [--photos 1000] [--requests 60] [--repeats 100]
+
+Photo-like uploads: a Fashion-MNIST test image inverted (dark garment on white), made
+RGB, resized to 300 x 300 and saved as a JPEG of quality 80, then read back through the
+demo's own preprocessing (``learntorch.transfer.to_fashion``).
+
+The round trips are measured through ``gradio_client`` against two servers started here:
+the real demo (``python -m demos.fashion``) and a no-op app with the same inputs and
+outputs (an image file in, a label and an image out) whose function does no work. Their
+requests alternate, so both see the same load on a shared machine; the difference is
+what the preprocessing and the model add.
+"""
+
+import argparse
+import io
+import os
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+from PIL import Image
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from common import ROOT, percentiles, running, timed  # noqa: E402
+
+from learntorch.checkpoints import CHECKPOINTS_DIR, load_card  # noqa: E402
+from learntorch.data import FASHION_CLASSES, image_tensors  # noqa: E402
+from learntorch.transfer import NAME, load_model, predict, to_fashion, to_unit  # noqa: E402
+
+
+def photo_like(image: np.ndarray, side: int = 300, quality: int = 80) -> Image.Image:
+    """A 28 x 28 Fashion-MNIST image as a visitor's photo: dark on white, RGB, JPEG-compressed."""
+    photo = Image.fromarray(255 - image).convert("RGB").resize((side, side), Image.BICUBIC)
+    buffer = io.BytesIO()
+    photo.save(buffer, format="JPEG", quality=quality)
+    buffer.seek(0)
+    return Image.open(buffer)
+
+
+@torch.inference_mode()
+def classify(model, inputs: torch.Tensor, batch_size: int = 250) -> torch.Tensor:
+    """Predicted classes for (N, 1, 28, 28) inputs in [0, 1], through the whole network."""
+    return torch.cat([model(inputs[start:start + batch_size]).argmax(dim=1)
+                      for start in range(0, len(inputs), batch_size)])
+
+
+def benchmark_accuracy(photos: int) -> None:
+    card = load_card(CHECKPOINTS_DIR / NAME)
+    model = load_model()  # verifies the weights' SHA-256 against the card
+    images, labels = image_tensors("FashionMNIST", train=False)
+    start = time.perf_counter()
+    predicted = classify(model, to_unit(images))
+    accuracy = (predicted == labels).float().mean().item()
+    print(f"checkpoint: {card['architecture']['args']}, trained on {card['device']} "
+          f"({card['profile']} profile), card test accuracy {card['test_metrics']['accuracy']:.4f}")
+    print(f"test accuracy recomputed from the saved weights ({len(labels)} test images, float32, "
+          f"{time.perf_counter() - start:.0f} s): {accuracy:.4f}")
+    subset = slice(0, photos)
+    as_photos = torch.stack([to_fashion(photo_like(image.numpy())) for image in images[subset]])
+    photo_predicted = classify(model, as_photos.unsqueeze(1))  # (N, 28, 28) -> (N, 1, 28, 28)
+    plain = (predicted[subset] == labels[subset]).float().mean().item()
+    photo = (photo_predicted == labels[subset]).float().mean().item()
+    agree = (photo_predicted == predicted[subset]).float().mean().item()
+    print(f"first {photos} test images: plain {plain:.4f}, as photo-like JPEG uploads {photo:.4f} "
+          f"(same answer as plain for {agree:.1%})")
+
+
+def benchmark_latency(repeats: int, picture: Path) -> None:
+    model = load_model()
+    one = to_fashion(picture)[None, None]  # (1, 1, 28, 28)
+    default_threads = torch.get_num_threads()
+    with torch.inference_mode():
+        for threads in sorted({1, default_threads}):
+            torch.set_num_threads(threads)
+            print(f"model forward, 1 image, {threads} thread(s):        "
+                  f"{percentiles(timed(lambda: model(one), repeats))}")
+    torch.set_num_threads(default_threads)
+    print(f"preprocessing, 300 x 300 JPEG (to_fashion):     "
+          f"{percentiles(timed(lambda: to_fashion(picture), repeats))}")
+    print(f"predict(): preprocessing + model, same photo:   "
+          f"{percentiles(timed(lambda: predict(picture, model), repeats))}")
+
+
+def serve_floor(port: int) -> None:
+    """A no-op app shaped like the demo: an image file in, a label and a 196 x 196 image out."""
+    from demos.common import as_png_file, gr
+    constant_label = {name: 0.1 for name in FASHION_CLASSES}
+    constant_image = as_png_file(Image.new("L", (196, 196)))
+    with gr.Blocks() as app:
+        photo = gr.Image(type="filepath")
+        label, image = gr.Label(num_top_classes=3), gr.Image(format="png")
+        gr.Button().click(lambda _: (constant_label, constant_image), photo, [label, image],
+                          api_name="predict")
+    app.queue().launch(server_name="127.0.0.1", server_port=port)
+
+
+def benchmark_round_trip(requests: int, picture: Path, expected: str, logs: Path) -> None:
+    from gradio_client import Client, handle_file
+    start = time.perf_counter()
+    with running(["-m", "demos.fashion"], logs / "demo.log") as (demo_url, _), \
+            running([__file__, "--serve-floor"], logs / "floor.log") as (floor_url, _):
+        started = time.perf_counter() - start
+        clients = {"demo": Client(demo_url, verbose=False),
+                   "no-op floor": Client(floor_url, verbose=False)}
+        file = handle_file(str(picture))
+        label, _ = clients["demo"].predict(file, api_name="/predict")
+        assert label["label"] == expected, label
+        for _ in range(3):  # warm both up (the first request loads the model)
+            for client in clients.values():
+                client.predict(file, api_name="/predict")
+        times = {name: [] for name in clients}
+        for _ in range(requests):
+            for name, client in clients.items():
+                begin = time.perf_counter()
+                client.predict(file, api_name="/predict")
+                times[name].append(time.perf_counter() - begin)
+    print(f"both servers started and answered in {started:.1f} s")
+    for name, seconds in times.items():
+        print(f"gradio_client round trip, {name:<12} {percentiles(seconds)}")
+    added = np.median(times["demo"]) - np.median(times["no-op floor"])
+    print(f"demo minus floor (p50): {added * 1000:+.1f} ms")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--photos", type=int, default=1000, help="test images sent as photos")
+    parser.add_argument("--requests", type=int, default=60, help="round trips per server")
+    parser.add_argument("--repeats", type=int, default=100, help="timed calls per latency figure")
+    parser.add_argument("--serve-floor", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--port", type=int, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.serve_floor:
+        serve_floor(args.port)
+        return
+    print(f"torch {torch.__version__}, {os.cpu_count()} CPUs, {torch.get_num_threads()} default "
+          f"threads, load average {os.getloadavg()[0]:.1f}")
+    if (ROOT.parent / "shared" / "data").is_dir():  # the course's data beside a checkout
+        os.environ.setdefault("LEARNTORCH_DATA", str(ROOT.parent / "shared" / "data"))
+    images, labels = image_tensors("FashionMNIST", train=False)
+    with tempfile.TemporaryDirectory() as scratch:
+        picture = Path(scratch) / "garment.jpg"
+        photo_like(images[0].numpy()).save(picture)  # the first test image, as a photo
+        benchmark_accuracy(args.photos)
+        benchmark_latency(args.repeats, picture)
+        benchmark_round_trip(args.requests, picture, FASHION_CLASSES[labels[0]], Path(scratch))
+    print(f"load average at the end {os.getloadavg()[0]:.1f}")
+
+
+if __name__ == "__main__":
+    main()

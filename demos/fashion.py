@@ -1,0 +1,66 @@
+"""Upload a photo of a garment, shoe or bag, and the fine-tuned EfficientNet-Lite0 of
+lesson 10 names it with one of Fashion-MNIST's ten classes.
+
+    python -m demos.fashion [--port 7862] [--host 127.0.0.1]
+
+The answer shows the three likeliest classes and the 28 x 28 image the model actually
+saw (enlarged): the photo turned gray, inverted to a light object on black when its
+background is light, cropped to the object and padded to a square, as Fashion-MNIST's
+images are. API: ``/predict`` takes an image file and returns ``(label, preview image)``,
+the label first.
+"""
+
+from pathlib import Path
+
+from PIL import Image
+
+from demos.common import as_png_file, friendly_errors, gr, launch, parse_args
+from demos.digits import checked_before_decoding
+from learntorch.transfer import predict
+from learntorch.uploads import BadInput
+
+PREVIEW_SIDE = 196  # the model's 28 x 28 input, each pixel shown as a 7 x 7 block
+EXAMPLES = Path(__file__).resolve().parent / "examples" / "fashion"
+EXAMPLE_FILES = ("t-shirt.png", "trousers.png", "sneaker.png", "bag.png", "dress.png",
+                 "ankle-boot.png")
+
+
+@friendly_errors
+def classify(path: str | None):
+    """Probabilities of the ten classes, and the 28 x 28 input the model saw, enlarged."""
+    if path is None:
+        raise BadInput("No picture received: upload a photo of one garment, shoe or bag.")
+    probabilities, seen = predict(path)
+    preview = Image.fromarray(seen).resize((PREVIEW_SIDE, PREVIEW_SIDE), Image.Resampling.NEAREST)
+    return probabilities, as_png_file(preview)
+
+
+def build_app() -> gr.Blocks:
+    with gr.Blocks(title="Classify a garment") as app:
+        gr.Markdown("Upload a photo of **one** garment, shoe or bag, ideally on a plain "
+                    "background, or pick an example below. The model knows ten classes: "
+                    "T-shirt/top, trouser, pullover, dress, coat, sandal, shirt, sneaker, bag "
+                    "and ankle boot.")
+        # the outputs are created first (the examples need them) and placed on the right
+        label = gr.Label(num_top_classes=3, label="The model says", render=False)
+        preview = gr.Image(label="What the model saw (28 x 28, enlarged)", format="png",
+                           interactive=False, height=PREVIEW_SIDE + 60, render=False)
+        with gr.Row():
+            with gr.Column():
+                photo = checked_before_decoding(gr.Image(
+                    label="A photo of a garment", type="filepath",
+                    sources=["upload", "clipboard", "webcam"]))
+                button = gr.Button("Classify", variant="primary")
+                gr.Examples(examples=[str(EXAMPLES / name) for name in EXAMPLE_FILES],
+                            inputs=photo, outputs=[label, preview], fn=classify,
+                            run_on_click=True, cache_examples=False, api_visibility="private")
+            with gr.Column():
+                label.render()
+                preview.render()
+        button.click(classify, inputs=photo, outputs=[label, preview], api_name="predict")
+        photo.upload(classify, inputs=photo, outputs=[label, preview], api_visibility="private")
+    return app
+
+
+if __name__ == "__main__":
+    launch(build_app(), parse_args(__doc__, port=7862))
