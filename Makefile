@@ -24,7 +24,7 @@ serve: $(STAMP)
 
 ## test: lessons (smoke profile), site, data, checkpoints and demos
 test: $(STAMP)
-	$(PY) -m pytest
+	$(PY) -m pytest -n 2 --dist loadgroup --durations=15
 
 ## site: build the static site into site/ (executes nothing: the notebooks are stored)
 site: $(STAMP)

@@ -38,3 +38,34 @@ def drawn_seven(path: Path, shift: int = 0) -> Path:
     ImageDraw.Draw(canvas).line(stroke, fill="black", width=20, joint="curve")
     canvas.save(path)
     return path
+
+
+def round_trips_against_floor(demo_module: str, floor_script: str, send, requests: int, logs: Path):
+    """Time ``send(client)`` against the demo and against a no-op app shaped like it.
+
+    ``floor_script --serve-floor --port P`` must serve the no-op app. Requests to the two
+    servers alternate, so both see the same load on a shared machine; the difference of
+    their medians is what the model and its preprocessing add. Returns the demo's first answer.
+    """
+    from gradio_client import Client
+    start = time.perf_counter()
+    with running(["-m", demo_module], logs / "demo.log") as (demo_url, _), \
+            running([floor_script, "--serve-floor"], logs / "floor.log") as (floor_url, _):
+        started = time.perf_counter() - start
+        clients = {"demo": Client(demo_url, verbose=False), "no-op floor": Client(floor_url, verbose=False)}
+        first_answer = send(clients["demo"])
+        for _ in range(3):  # warm both up (the first requests load the model, open connections)
+            for client in clients.values():
+                send(client)
+        times = {name: [] for name in clients}
+        for _ in range(requests):
+            for name, client in clients.items():
+                begin = time.perf_counter()
+                send(client)
+                times[name].append(time.perf_counter() - begin)
+    print(f"both servers started and answered in {started:.1f} s")
+    for name, seconds in times.items():
+        print(f"gradio_client round trip, {name:<12} {percentiles(seconds)}")
+    added = np.median(times["demo"]) - np.median(times["no-op floor"])
+    print(f"demo minus floor (p50): {added * 1000:+.1f} ms")
+    return first_answer

@@ -17,10 +17,9 @@ import tempfile
 import time
 from pathlib import Path
 
-import numpy as np
 import torch
 
-from common import percentiles, running, timed  # noqa: E402  (also puts the project on sys.path)
+from common import percentiles, round_trips_against_floor, timed  # noqa: E402  (also puts the project on sys.path)
 
 from learntorch.nextword import (INFERENCE_THREADS, KneserNeyTrigram, book_split, compare_on_test,  # noqa: E402
                                  cpu_threads, load_model, next_token_logits, predict_next)
@@ -76,28 +75,9 @@ def serve_floor(port: int) -> None:
 
 
 def benchmark_round_trip(requests: int, logs: Path) -> None:
-    from gradio_client import Client
-    start = time.perf_counter()
-    with running(["-m", "demos.next_word"], logs / "demo.log") as (demo_url, _), \
-            running([__file__, "--serve-floor"], logs / "floor.log") as (floor_url, _):
-        started = time.perf_counter() - start
-        clients = {"demo": Client(demo_url, verbose=False), "no-op floor": Client(floor_url, verbose=False)}
-        label = clients["demo"].predict(PHRASE, api_name="/predict")
-        print(f"demo's answer to {PHRASE!r}: {[c['label'] for c in label['confidences']]}")
-        for _ in range(3):  # warm both up (the first request loads the model)
-            for client in clients.values():
-                client.predict(PHRASE, api_name="/predict")
-        times = {name: [] for name in clients}
-        for _ in range(requests):
-            for name, client in clients.items():
-                begin = time.perf_counter()
-                client.predict(PHRASE, api_name="/predict")
-                times[name].append(time.perf_counter() - begin)
-    print(f"both servers started and answered in {started:.1f} s")
-    for name, seconds in times.items():
-        print(f"gradio_client round trip, {name:<12} {percentiles(seconds)}")
-    added = np.median(times["demo"]) - np.median(times["no-op floor"])
-    print(f"demo minus floor (p50): {added * 1000:+.1f} ms")
+    label = round_trips_against_floor("demos.next_word", __file__,
+                                      lambda client: client.predict(PHRASE, api_name="/predict"), requests, logs)
+    print(f"demo's answer to {PHRASE!r}: {[c['label'] for c in label['confidences']]}")
 
 
 def main() -> None:

@@ -14,6 +14,12 @@ from pathlib import Path
 
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")  # no calls home from a local demo
 import gradio as gr  # noqa: E402
+import torch  # noqa: E402
+
+# One CPU thread per prediction: the server answers several requests at once, and these
+# small models run slower, not faster, when their threads compete for a busy CPU
+# (benchmarks/digits.py prints both).
+torch.set_num_threads(1)
 
 from learntorch.uploads import BadInput  # noqa: E402
 

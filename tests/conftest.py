@@ -34,3 +34,10 @@ def start_demo(module: str, timeout: float = 120.0):
     """Run ``python -m module`` on a free port and yield its URL once it answers."""
     with running(["-m", module], ARTIFACTS / f"{module}.log", timeout) as (url, _):
         yield url
+
+
+def pytest_collection_modifyitems(items):
+    """Under ``pytest -n`` keep each module that starts a server on one worker (one server)."""
+    for item in items:
+        if "demo" in item.module.__name__:
+            item.add_marker(pytest.mark.xdist_group(item.module.__name__))
