@@ -75,8 +75,8 @@ def _added_cells(lesson: Path, profile: str, seconds: float) -> list[nbformat.No
         f"<p>Outputs produced on <strong>{describe(pick_device())}</strong> on "
         f"{datetime.date.today().isoformat()} in the <strong>{profile}</strong> profile; the whole "
         f"lesson ran in <strong>{seconds:.0f} s</strong> (torch {torch.__version__}).</p>\n"
-        f'<p><a href="../{stem}.ipynb">Download the notebook</a> · '
-        f'<a href="../{stem}.py">Download the script</a> · '
+        f'<p><a href="{stem}.ipynb">Download the notebook</a> · '
+        f'<a href="{stem}.py">Download the script</a> · '
         f'<a href="{colab}">Open in Colab</a></p></div>')
     colab_setup = nbformat.v4.new_code_cell(
         "# In Google Colab the course's package is not installed yet: install it first.\n"

@@ -12,9 +12,10 @@ from pathlib import Path
 
 def on_post_build(config, **kwargs):
     lessons = Path(config["config_file_path"]).parent / "lessons"
-    target = Path(config["site_dir"]) / "lessons"
-    target.mkdir(parents=True, exist_ok=True)
     for lesson in sorted(lessons.glob("[0-9][0-9]_*.py")):
+        # beside the page and the .ipynb that mkdocs-jupyter publishes: lessons/NN_x/NN_x.py
+        target = Path(config["site_dir"]) / "lessons" / lesson.stem
+        target.mkdir(parents=True, exist_ok=True)
         shutil.copy2(lesson, target / lesson.name)
 
 

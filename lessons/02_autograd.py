@@ -324,7 +324,7 @@ print(f"4 micro-batches of 2:    dL/dw = {accumulated[0]:.6f}   dL/db = {accumul
 # needs for its backward pass (inputs, outputs, masks). When no gradient will be needed,
 # tell PyTorch. There are four tools, for different situations.
 #
-# ### `requires_grad_(False)`: freeze a parameter
+# ### Freeze a parameter: requires_grad_(False)
 #
 # Switches tracking off for a leaf tensor, permanently until switched back. This is how
 # parts of a model are *frozen*: in transfer learning (lesson 10) the pretrained layers
@@ -338,7 +338,7 @@ print("weight: requires_grad =", layer.weight.requires_grad, " grad =", layer.we
 print("bias:   requires_grad =", layer.bias.requires_grad, "  grad =", layer.bias.grad)
 
 # %% [markdown]
-# ### `detach()`: the same values, cut from the graph
+# ### The same values, cut from the graph: detach()
 #
 # `t.detach()` returns a tensor that shares `t`'s memory but has no history and does not
 # require gradients. Use it when a value leaves the differentiable world: logging a loss,
@@ -356,7 +356,7 @@ print("detached:", detached.numpy(), " requires_grad:", detached.requires_grad,
       " same memory:", detached.data_ptr() == prediction.data_ptr())
 
 # %% [markdown]
-# ### `torch.no_grad()`: a block without recording
+# ### A block without recording: torch.no_grad()
 #
 # Inside `with torch.no_grad():` nothing is recorded, whatever the inputs' flags. It is
 # used for evaluation and prediction (no backward pass will follow), and for the update
@@ -395,7 +395,7 @@ print(f"under no_grad():  {untracked_bytes / 1e6:.2f} MB kept for backward, "
 print("same predictions:", torch.equal(tracked.argmax(dim=1), untracked.argmax(dim=1)))
 
 # %% [markdown]
-# ### `torch.inference_mode()`: no_grad, stricter and a little faster
+# ### Stricter and a little faster: torch.inference_mode()
 #
 # `torch.inference_mode()` also skips the bookkeeping autograd would need later (version
 # counters, view tracking). The price: tensors created inside are *inference tensors* and

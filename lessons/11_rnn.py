@@ -79,7 +79,7 @@ for sentence in sentences:
     print(f"{sentence!r:36} -> {tokenize(sentence)}")
 
 # %% [markdown]
-# ## Step 2: a vocabulary, with `<pad>` and `<unk>`
+# ## Step 2: a vocabulary, with padding and unknown-word entries
 #
 # A **vocabulary** gives every known token a number. Two entries are special:
 #

@@ -4,6 +4,13 @@ from html.parser import HTMLParser
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
+import yaml
+
+from learntorch.notebooks import ROOT
+
+# Root-relative links (the 404 page uses them) start with the site's path on its host.
+SITE_PATH = urlsplit(yaml.safe_load((ROOT / "mkdocs.yml").read_text().split("\ntheme:")[0])["site_url"]).path
+
 
 class _LinksAndIds(HTMLParser):
     def __init__(self):
@@ -31,7 +38,11 @@ def _target(page: Path, site: Path, link: str) -> tuple[Path, str] | None:
     if parts.scheme or parts.netloc or link.startswith(("mailto:", "javascript:", "data:")):
         return None  # external: not this test's business
     path = unquote(parts.path)
-    target = (site / path.lstrip("/")) if path.startswith("/") else (page.parent / path if path else page)
+    if path.startswith("/"):
+        assert path.startswith(SITE_PATH), f"{link} is outside the site's path {SITE_PATH}"
+        target = site / path[len(SITE_PATH):]
+    else:
+        target = page.parent / path if path else page
     if target.is_dir() or path.endswith("/"):
         target = target / "index.html"
     return target.resolve(), parts.fragment

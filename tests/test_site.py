@@ -7,8 +7,8 @@ def test_every_lesson_has_a_page_a_notebook_and_a_script(built_site):
     for lesson in lesson_files():
         page = built_site / "lessons" / lesson.stem / "index.html"
         assert page.is_file(), f"no page for {lesson.name}"
-        assert (built_site / "lessons" / f"{lesson.stem}.ipynb").is_file()
-        assert (built_site / "lessons" / lesson.name).read_text() == lesson.read_text()
+        assert (page.parent / f"{lesson.stem}.ipynb").is_file()
+        assert (page.parent / lesson.name).read_text() == lesson.read_text()
         html = page.read_text()
         assert "About this page" in html and "Open in Colab" in html
 
