@@ -56,8 +56,11 @@ def running(args: list[str], log_path: Path, timeout: float = 120.0):
 @contextlib.contextmanager
 def serving_folder(folder: Path):
     """Serve ``folder`` over HTTP on a free loopback port, in a thread; yield the base URL."""
-    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(folder))
-    handler.log_message = lambda *args: None
+    class QuietHandler(http.server.SimpleHTTPRequestHandler):
+        def log_message(self, *args):  # no line per request on the console
+            pass
+
+    handler = functools.partial(QuietHandler, directory=str(folder))
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     try:
