@@ -28,7 +28,7 @@ import torch
 from PIL import Image
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import ROOT, percentiles, running, timed  # noqa: E402
+from common import ROOT, percentiles, round_trips_against_floor, timed  # noqa: E402
 
 from learntorch.checkpoints import CHECKPOINTS_DIR, load_card  # noqa: E402
 from learntorch.data import FASHION_CLASSES, image_tensors  # noqa: E402
@@ -102,30 +102,12 @@ def serve_floor(port: int) -> None:
 
 
 def benchmark_round_trip(requests: int, picture: Path, expected: str, logs: Path) -> None:
-    from gradio_client import Client, handle_file
-    start = time.perf_counter()
-    with running(["-m", "demos.fashion"], logs / "demo.log") as (demo_url, _), \
-            running([__file__, "--serve-floor"], logs / "floor.log") as (floor_url, _):
-        started = time.perf_counter() - start
-        clients = {"demo": Client(demo_url, verbose=False),
-                   "no-op floor": Client(floor_url, verbose=False)}
-        file = handle_file(str(picture))
-        label, _ = clients["demo"].predict(file, api_name="/predict")
-        assert label["label"] == expected, label
-        for _ in range(3):  # warm both up (the first request loads the model)
-            for client in clients.values():
-                client.predict(file, api_name="/predict")
-        times = {name: [] for name in clients}
-        for _ in range(requests):
-            for name, client in clients.items():
-                begin = time.perf_counter()
-                client.predict(file, api_name="/predict")
-                times[name].append(time.perf_counter() - begin)
-    print(f"both servers started and answered in {started:.1f} s")
-    for name, seconds in times.items():
-        print(f"gradio_client round trip, {name:<12} {percentiles(seconds)}")
-    added = np.median(times["demo"]) - np.median(times["no-op floor"])
-    print(f"demo minus floor (p50): {added * 1000:+.1f} ms")
+    from gradio_client import handle_file
+    file = handle_file(str(picture))
+    label, _ = round_trips_against_floor("demos.fashion", __file__,
+                                         lambda client: client.predict(file, api_name="/predict"),
+                                         requests, logs)
+    assert label["label"] == expected, label
 
 
 def main() -> None:

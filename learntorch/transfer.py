@@ -31,7 +31,7 @@ from torch import nn
 from learntorch.checkpoints import CHECKPOINTS_DIR, load_card, load_weights, save
 from learntorch.data import FASHION_CLASSES, image_tensors
 from learntorch.device import describe, pick_device, seed_everything
-from learntorch.profile import current, is_smoke, pick
+from learntorch.profile import current, is_smoke
 from learntorch.train import History, evaluate, fit
 from learntorch.uploads import BadInput, open_image
 
@@ -82,6 +82,7 @@ def imagenet_backbone() -> nn.Module:
     return model.eval()
 
 
+@cache
 def normalisation() -> tuple[tuple[float, ...], tuple[float, ...]]:
     """The mean and std (per RGB channel) the backbone's ImageNet training used."""
     config = timm.create_model(ARCHITECTURE, pretrained=False).pretrained_cfg

@@ -3,14 +3,14 @@
 They are made here, with Pillow, so that the demo offers pictures that are *not*
 Fashion-MNIST images (the demo must cope with colour, light backgrounds and margins).
 
-    python demos/examples/draw.py      # rewrites the PNG files beside this script
+    python demos/examples/draw_fashion.py      # rewrites the PNG files in fashion/
 """
 
 from pathlib import Path
 
 from PIL import Image, ImageDraw, ImageFilter
 
-HERE = Path(__file__).resolve().parent
+HERE = Path(__file__).resolve().parent / "fashion"
 SIZE = 300
 
 
