@@ -21,7 +21,7 @@ import torch  # noqa: E402
 # (benchmarks/digits.py prints both).
 torch.set_num_threads(1)
 
-from learntorch.uploads import BadInput  # noqa: E402
+from learntorch.uploads import BadInput, open_image  # noqa: E402
 
 MAX_UPLOAD = "10mb"
 log = logging.getLogger("demos")
@@ -62,6 +62,32 @@ def friendly_errors(predict):
             raise gr.Error(f"Sorry, this input could not be processed ({type(error).__name__}).",
                            print_exception=False) from None
     return wrapper
+
+
+def checked_before_decoding(component: gr.components.Component) -> gr.components.Component:
+    """Make ``component`` refuse a non-image, damaged or huge upload with a visitor-facing message.
+
+    Gradio decodes an upload (in the component's ``preprocess``) before the predict function
+    runs, and reports an undecodable file as an internal error. Running every uploaded file
+    through :func:`learntorch.uploads.open_image` first turns those cases into a clear
+    ``gr.Error``, and stops a 10 000 x 10 000 picture before it is decoded.
+    """
+    preprocess = component.preprocess
+
+    @functools.wraps(preprocess)
+    def checked(payload):
+        files = [payload] if hasattr(payload, "path") else [
+            getattr(payload, "background", None), getattr(payload, "composite", None),
+            *(getattr(payload, "layers", None) or [])]
+        for path in {file.path for file in files if file is not None and file.path}:
+            try:
+                open_image(path)
+            except BadInput as error:
+                raise gr.Error(str(error), print_exception=False) from None
+        return preprocess(payload)
+
+    component.preprocess = checked
+    return component
 
 
 def parse_args(description: str, port: int) -> argparse.Namespace:

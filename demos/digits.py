@@ -9,14 +9,13 @@ it did. API: ``/predict`` takes a sketchpad value ``{"background", "layers",
 image file; both return ``(label, preview image)``, the label first.
 """
 
-import functools
 from pathlib import Path
 
 from PIL import Image
 
-from demos.common import as_png_file, friendly_errors, gr, launch, parse_args
+from demos.common import as_png_file, checked_before_decoding, friendly_errors, gr, launch, parse_args
 from learntorch.digits import predict
-from learntorch.uploads import BadInput, open_image
+from learntorch.uploads import BadInput
 
 PREVIEW_SIDE = 196  # the model's 28 x 28 input, each pixel shown as a 7 x 7 block
 EXAMPLES = Path(__file__).resolve().parent / "examples" / "digits"
@@ -34,32 +33,6 @@ SELECT_BRUSH = """() => {
     }
   }, 200);
 }"""
-
-
-def checked_before_decoding(component: gr.components.Component) -> gr.components.Component:
-    """Make ``component`` refuse a non-image, damaged or huge upload with a visitor-facing message.
-
-    Gradio decodes an upload (in the component's ``preprocess``) before the predict function
-    runs, and reports an undecodable file as an internal error. Running every uploaded file
-    through :func:`learntorch.uploads.open_image` first turns those cases into a clear
-    ``gr.Error``, and stops a 10 000 x 10 000 picture before it is decoded.
-    """
-    preprocess = component.preprocess
-
-    @functools.wraps(preprocess)
-    def checked(payload):
-        files = [payload] if hasattr(payload, "path") else [
-            getattr(payload, "background", None), getattr(payload, "composite", None),
-            *(getattr(payload, "layers", None) or [])]
-        for path in {file.path for file in files if file is not None and file.path}:
-            try:
-                open_image(path)
-            except BadInput as error:
-                raise gr.Error(str(error), print_exception=False) from None
-        return preprocess(payload)
-
-    component.preprocess = checked
-    return component
 
 
 def answer(image):

@@ -14,8 +14,7 @@ from pathlib import Path
 
 from PIL import Image
 
-from demos.common import as_png_file, friendly_errors, gr, launch, parse_args
-from demos.digits import checked_before_decoding
+from demos.common import as_png_file, checked_before_decoding, friendly_errors, gr, launch, parse_args
 from learntorch.transfer import predict
 from learntorch.uploads import BadInput
 
