@@ -43,9 +43,10 @@ def test_search_finds_a_lesson(page, site_url):
     page.goto(site_url)
     search = page.locator("input.md-search__input")  # in the header on a wide window
     search.click()
-    search.fill("backward")
-    result = page.locator(".md-search-result__item a[href*='02_autograd']")
-    result.first.wait_for(timeout=15000)
+    search.fill("autograd")
+    # the search index is built in a web worker after the page loads: slow on a busy machine
+    page.locator(".md-search-result__item").first.wait_for(timeout=60_000)
+    assert page.locator(".md-search-result__item a[href*='02_autograd']").count() >= 1
     page.screenshot(path=ARTIFACTS / "site-search.png")
 
 
