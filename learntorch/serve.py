@@ -6,6 +6,7 @@ enough; the demos run as their own Gradio app. Ctrl-C stops both.
 
 import argparse
 import os
+import signal
 import subprocess
 import sys
 import time
@@ -13,7 +14,15 @@ import time
 from learntorch.notebooks import ROOT
 
 
+def _stop(signum, frame):
+    raise KeyboardInterrupt
+
+
 def main() -> None:
+    # Ctrl-C (SIGINT) or a plain `kill` (SIGTERM) stops both servers, even when this process
+    # was started with SIGINT ignored, as background jobs of a script are.
+    signal.signal(signal.SIGINT, _stop)
+    signal.signal(signal.SIGTERM, _stop)
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--host", default="127.0.0.1", help="address to bind (default: this machine only)")
     parser.add_argument("--site-port", type=int, default=8000)
