@@ -1,4 +1,4 @@
-"""The built site in a real browser: home, a lesson with a plot, dark mode."""
+"""The built site in a real browser: home, a lesson with a plot, search, dark mode."""
 
 import pytest
 
@@ -37,6 +37,19 @@ def test_a_lesson_page_shows_its_plots(page, site_url):
     plots.first.scroll_into_view_if_needed()
     assert plots.first.evaluate("img => img.complete && img.naturalWidth > 100")
     page.screenshot(path=ARTIFACTS / "site-lesson-09.png")
+
+
+def test_search_finds_a_lesson(page, site_url):
+    page.goto(site_url)
+    search = page.locator("input.md-search__input")  # in the header on a wide window
+    search.click()
+    # Typed key by key: the theme searches on key-up (and again once its index is ready),
+    # so a value pasted in without key events would never be searched for.
+    search.press_sequentially("autograd")
+    results = page.locator(".md-search-result__item")
+    results.first.wait_for(timeout=60_000)  # the index is built in a web worker after load
+    assert page.locator(".md-search-result__item a[href*='02_autograd']").count() >= 1
+    page.screenshot(path=ARTIFACTS / "site-search.png")
 
 
 def test_dark_mode_toggle(page, site_url):
