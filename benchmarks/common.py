@@ -1,5 +1,7 @@
 """What the benchmark scripts share: timing, percentiles, demo servers, sample requests."""
 
+import argparse
+import os
 import sys
 import time
 from pathlib import Path
@@ -69,3 +71,33 @@ def round_trips_against_floor(demo_module: str, floor_script: str, send, request
     added = np.median(times["demo"]) - np.median(times["no-op floor"])
     print(f"demo minus floor (p50): {added * 1000:+.1f} ms")
     return first_answer
+
+
+def benchmark_main(description: str, serve_floor, measure, *, requests: int, repeats: int,
+                   add_arguments=None) -> None:
+    """The command line of a demo's benchmark script.
+
+    ``script --serve-floor --port P`` serves the script's no-op app (``serve_floor(P)``,
+    for :func:`round_trips_against_floor`). Otherwise ``measure(args)`` runs between two
+    lines giving the machine and its load, with the course's data found beside a checkout.
+    ``add_arguments(parser)`` may add the script's own options.
+    """
+    parser = argparse.ArgumentParser(description=description,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--requests", type=int, default=requests, help="round trips per server")
+    parser.add_argument("--repeats", type=int, default=repeats, help="timed calls per latency figure")
+    if add_arguments:
+        add_arguments(parser)
+    parser.add_argument("--serve-floor", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--port", type=int, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.serve_floor:
+        serve_floor(args.port)
+        return
+    import torch
+    if (ROOT.parent / "shared" / "data").is_dir():  # the course's data beside a checkout
+        os.environ.setdefault("LEARNTORCH_DATA", str(ROOT.parent / "shared" / "data"))
+    print(f"torch {torch.__version__}, {os.cpu_count()} CPUs, {torch.get_num_threads()} default "
+          f"threads, load average {os.getloadavg()[0]:.1f}")
+    measure(args)
+    print(f"load average at the end {os.getloadavg()[0]:.1f}")

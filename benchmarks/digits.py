@@ -10,15 +10,14 @@ requests alternate, so both see the same load on a shared machine; the differenc
 what the model, the preprocessing and the preview add.
 """
 
-import argparse
-import os
 import tempfile
 from pathlib import Path
 
 import torch
 from PIL import Image
 
-from common import ROOT, drawn_seven, percentiles, round_trips_against_floor, timed  # noqa: E402  (also puts the project on sys.path)
+from common import (ROOT, benchmark_main, drawn_seven, percentiles,  # also puts the project on sys.path
+                    round_trips_against_floor, timed)
 from learntorch.digits import load_model, normalise, plain_loader, to_mnist  # noqa: E402
 from learntorch.data import image_tensors  # noqa: E402
 from learntorch.train import evaluate  # noqa: E402
@@ -68,25 +67,13 @@ def benchmark_round_trip(requests: int, picture: Path, logs: Path) -> None:
     print(f"demo's answer to a drawn 7: {label['label']}")
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--requests", type=int, default=100, help="round trips per server")
-    parser.add_argument("--repeats", type=int, default=200, help="timed calls per latency figure")
-    parser.add_argument("--serve-floor", action="store_true", help=argparse.SUPPRESS)
-    parser.add_argument("--port", type=int, help=argparse.SUPPRESS)
-    args = parser.parse_args()
-    if args.serve_floor:
-        serve_floor(args.port)
-        return
-    print(f"torch {torch.__version__}, {os.cpu_count()} CPUs, {torch.get_num_threads()} default threads, "
-          f"load average {os.getloadavg()[0]:.1f}")
+def measure(args) -> None:
     with tempfile.TemporaryDirectory() as scratch:
         picture = drawn_seven(Path(scratch) / "seven.png")
         benchmark_accuracy()
         benchmark_latency(args.repeats, picture)
         benchmark_round_trip(args.requests, picture, Path(scratch))
-    print(f"load average at the end {os.getloadavg()[0]:.1f}")
 
 
 if __name__ == "__main__":
-    main()
+    benchmark_main(__doc__, serve_floor, measure, requests=100, repeats=200)

@@ -15,10 +15,7 @@ requests alternate, so both see the same load on a shared machine; the differenc
 what the preprocessing and the model add.
 """
 
-import argparse
 import io
-import os
-import sys
 import tempfile
 import time
 from pathlib import Path
@@ -27,8 +24,7 @@ import numpy as np
 import torch
 from PIL import Image
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import ROOT, percentiles, round_trips_against_floor, timed  # noqa: E402
+from common import benchmark_main, percentiles, round_trips_against_floor, timed  # also puts the project on sys.path
 
 from learntorch.checkpoints import CHECKPOINTS_DIR, load_card  # noqa: E402
 from learntorch.data import FASHION_CLASSES, image_tensors  # noqa: E402
@@ -110,22 +106,7 @@ def benchmark_round_trip(requests: int, picture: Path, expected: str, logs: Path
     assert label["label"] == expected, label
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--photos", type=int, default=1000, help="test images sent as photos")
-    parser.add_argument("--requests", type=int, default=60, help="round trips per server")
-    parser.add_argument("--repeats", type=int, default=100, help="timed calls per latency figure")
-    parser.add_argument("--serve-floor", action="store_true", help=argparse.SUPPRESS)
-    parser.add_argument("--port", type=int, help=argparse.SUPPRESS)
-    args = parser.parse_args()
-    if args.serve_floor:
-        serve_floor(args.port)
-        return
-    print(f"torch {torch.__version__}, {os.cpu_count()} CPUs, {torch.get_num_threads()} default "
-          f"threads, load average {os.getloadavg()[0]:.1f}")
-    if (ROOT.parent / "shared" / "data").is_dir():  # the course's data beside a checkout
-        os.environ.setdefault("LEARNTORCH_DATA", str(ROOT.parent / "shared" / "data"))
+def measure(args) -> None:
     images, labels = image_tensors("FashionMNIST", train=False)
     with tempfile.TemporaryDirectory() as scratch:
         picture = Path(scratch) / "garment.jpg"
@@ -133,8 +114,12 @@ def main() -> None:
         benchmark_accuracy(args.photos)
         benchmark_latency(args.repeats, picture)
         benchmark_round_trip(args.requests, picture, FASHION_CLASSES[labels[0]], Path(scratch))
-    print(f"load average at the end {os.getloadavg()[0]:.1f}")
+
+
+def add_arguments(parser) -> None:
+    parser.add_argument("--photos", type=int, default=1000, help="test images sent as photos")
 
 
 if __name__ == "__main__":
-    main()
+    benchmark_main(__doc__, serve_floor, measure, requests=60, repeats=100,
+                   add_arguments=add_arguments)

@@ -11,15 +11,13 @@ both see the same load on a shared machine; the difference is what tokenizing an
 LSTM add.
 """
 
-import argparse
-import os
 import tempfile
 import time
 from pathlib import Path
 
 import torch
 
-from common import percentiles, round_trips_against_floor, timed  # noqa: E402  (also puts the project on sys.path)
+from common import benchmark_main, percentiles, round_trips_against_floor, timed  # noqa: E402  (also puts the project on sys.path)
 
 from learntorch.nextword import (INFERENCE_THREADS, KneserNeyTrigram, book_split, compare_on_test,  # noqa: E402
                                  cpu_threads, load_model, next_token_logits, predict_next)
@@ -80,24 +78,12 @@ def benchmark_round_trip(requests: int, logs: Path) -> None:
     print(f"demo's answer to {PHRASE!r}: {[c['label'] for c in label['confidences']]}")
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--requests", type=int, default=100, help="round trips per server")
-    parser.add_argument("--repeats", type=int, default=300, help="timed calls per latency figure")
-    parser.add_argument("--serve-floor", action="store_true", help=argparse.SUPPRESS)
-    parser.add_argument("--port", type=int, help=argparse.SUPPRESS)
-    args = parser.parse_args()
-    if args.serve_floor:
-        serve_floor(args.port)
-        return
-    print(f"torch {torch.__version__}, {os.cpu_count()} CPUs, {torch.get_num_threads()} default threads, "
-          f"load average {os.getloadavg()[0]:.1f}")
+def measure(args) -> None:
     benchmark_scores()
     benchmark_latency(args.repeats)
     with tempfile.TemporaryDirectory() as scratch:
         benchmark_round_trip(args.requests, Path(scratch))
-    print(f"load average at the end {os.getloadavg()[0]:.1f}")
 
 
 if __name__ == "__main__":
-    main()
+    benchmark_main(__doc__, serve_floor, measure, requests=100, repeats=300)
