@@ -15,6 +15,7 @@ from pathlib import Path
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")  # no calls home from a local demo
 import gradio as gr  # noqa: E402
 import torch  # noqa: E402
+from PIL import Image  # noqa: E402
 
 # One CPU thread per prediction: the server answers several requests at once, and these
 # small models run slower, not faster, when their threads compete for a busy CPU
@@ -45,6 +46,26 @@ def as_png_file(image) -> str:
         partial.write_bytes(data)
         os.replace(partial, path)  # atomic: readers see no file or the whole file
     return str(path)
+
+
+PREVIEW_SIDE = 196  # a model's 28 x 28 input, each pixel shown as a 7 x 7 block
+
+
+def enlarged_preview(seen) -> str:
+    """The 28 x 28 uint8 image a model saw, enlarged with square pixels, as a PNG file."""
+    image = Image.fromarray(seen).resize((PREVIEW_SIDE, PREVIEW_SIDE), Image.Resampling.NEAREST)
+    return as_png_file(image)
+
+
+def label_and_preview(label_text: str) -> tuple[gr.Label, gr.Image]:
+    """An image demo's two outputs: the three likeliest classes and the enlarged input.
+
+    They are created unrendered, so that examples can name them before the layout places
+    them (call ``.render()`` where they belong).
+    """
+    return (gr.Label(num_top_classes=3, label=label_text, render=False),
+            gr.Image(label="What the model saw (28 x 28, enlarged)", format="png",
+                     interactive=False, height=PREVIEW_SIDE + 60, render=False))
 
 
 def friendly_errors(predict):

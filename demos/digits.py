@@ -11,13 +11,11 @@ image file; both return ``(label, preview image)``, the label first.
 
 from pathlib import Path
 
-from PIL import Image
-
-from demos.common import as_png_file, checked_before_decoding, friendly_errors, gr, launch, parse_args
+from demos.common import (checked_before_decoding, enlarged_preview, friendly_errors, gr,
+                          label_and_preview, launch, parse_args)
 from learntorch.digits import predict
 from learntorch.uploads import BadInput
 
-PREVIEW_SIDE = 196  # the model's 28 x 28 input, each pixel shown as a 7 x 7 block
 EXAMPLES = Path(__file__).resolve().parent / "examples" / "digits"
 
 
@@ -38,8 +36,7 @@ SELECT_BRUSH = """() => {
 def answer(image):
     """Probabilities of the ten digits, and the 28 x 28 input the model saw, enlarged."""
     probabilities, seen = predict(image)
-    preview = Image.fromarray(seen).resize((PREVIEW_SIDE, PREVIEW_SIDE), Image.Resampling.NEAREST)
-    return probabilities, as_png_file(preview)
+    return probabilities, enlarged_preview(seen)
 
 
 @friendly_errors
@@ -64,9 +61,7 @@ def build_app() -> gr.Blocks:
                     "*select the draw tool*, click the **brush** button at its left first. "
                     "Or upload a photo of a digit written on paper.")
         # the outputs are created first (the upload examples need them) and placed on the right
-        label = gr.Label(num_top_classes=3, label="The model reads", render=False)
-        preview = gr.Image(label="What the model saw (28 x 28, enlarged)", format="png",
-                           interactive=False, height=PREVIEW_SIDE + 60, render=False)
+        label, preview = label_and_preview("The model reads")
         with gr.Row():
             with gr.Column():
                 with gr.Tab("Draw"):

@@ -12,13 +12,11 @@ the label first.
 
 from pathlib import Path
 
-from PIL import Image
-
-from demos.common import as_png_file, checked_before_decoding, friendly_errors, gr, launch, parse_args
+from demos.common import (checked_before_decoding, enlarged_preview, friendly_errors, gr,
+                          label_and_preview, launch, parse_args)
 from learntorch.transfer import predict
 from learntorch.uploads import BadInput
 
-PREVIEW_SIDE = 196  # the model's 28 x 28 input, each pixel shown as a 7 x 7 block
 EXAMPLES = Path(__file__).resolve().parent / "examples" / "fashion"
 # sneaker.png (drawn, used by lesson 10) is left out: the model reads it as a sandal
 EXAMPLE_FILES = ("t-shirt.png", "trousers.png", "bag.png", "dress.png", "ankle-boot.png")
@@ -30,8 +28,7 @@ def classify(path: str | None):
     if path is None:
         raise BadInput("No picture received: upload a photo of one garment, shoe or bag.")
     probabilities, seen = predict(path)
-    preview = Image.fromarray(seen).resize((PREVIEW_SIDE, PREVIEW_SIDE), Image.Resampling.NEAREST)
-    return probabilities, as_png_file(preview)
+    return probabilities, enlarged_preview(seen)
 
 
 def build_app() -> gr.Blocks:
@@ -41,9 +38,7 @@ def build_app() -> gr.Blocks:
                     "T-shirt/top, trouser, pullover, dress, coat, sandal, shirt, sneaker, bag "
                     "and ankle boot.")
         # the outputs are created first (the examples need them) and placed on the right
-        label = gr.Label(num_top_classes=3, label="The model says", render=False)
-        preview = gr.Image(label="What the model saw (28 x 28, enlarged)", format="png",
-                           interactive=False, height=PREVIEW_SIDE + 60, render=False)
+        label, preview = label_and_preview("The model says")
         with gr.Row():
             with gr.Column():
                 photo = checked_before_decoding(gr.Image(
