@@ -32,7 +32,6 @@
 import time
 
 import matplotlib.pyplot as plt
-import numpy as np
 import torch
 from sklearn.datasets import load_sample_image
 from timm.data import ImageNetInfo
@@ -237,8 +236,11 @@ with torch.no_grad():
 # Frozen layers give the same output for an image every time, so there is no need to
 # run them every epoch. Running the whole backbone on each image once, storing what
 # `lower` produces, and then training only `upper` and `head` on those stored
-# activations makes fine-tuning affordable on a CPU. The price is that the training
-# images cannot be augmented (each one would need its activations computed again).
+# activations makes fine-tuning affordable on a CPU. The price is augmentation: an
+# image shifted or rotated at random would need its activations computed again, every
+# epoch. One augmentation stays affordable: a garment mirrored left to right is still
+# the same garment, so we also store the activations of each training image's mirror
+# image, and every epoch picks one of the two at random.
 # Here is how much each part costs on this machine:
 
 # %%
@@ -256,14 +258,14 @@ print(f"lower part: {64 / lower_seconds:7.0f} images/s   upper part + head: "
       f"{64 / upper_seconds:7.0f} images/s  (forward only, {describe(device)})")
 
 # %% [markdown]
-# Now the activations of every image, train, validation and test: the slow step of
-# the lesson, done once. The training split is Fashion-MNIST's 60 000 training images
-# minus 5 000 kept apart for validation.
+# Now the activations of every image (train, its mirror images, validation and test):
+# the slow step of the lesson, done once. The training split is Fashion-MNIST's 60 000
+# training images minus 5 000 kept apart for validation.
 
 # %%
 data = fashion_activations(settings.resolution, settings.tuned_blocks, settings.train_size,
                            settings.val_size, settings.test_size)
-for split in ("train", "val", "test"):
+for split in ("train", "mirrored", "val", "test"):
     stored, labels = data[split]
     print(f"{split:>5}: {tuple(stored.shape)} {stored.dtype}, "
           f"{stored.numel() * stored.element_size() / 1e6:.0f} MB")
@@ -406,9 +408,9 @@ for name, (_, _, _, test_acc) in list(results.items())[:2]:
 # ## The demo's model: fine-tuning on all the training images
 #
 # The demo's checkpoint uses recipe (b) on every training image, with the stored
-# activations computed above. On a CPU it fine-tunes the last few blocks for a few
-# epochs; on a GPU the same recipe fine-tunes more blocks for more epochs. The
-# settings for this run:
+# activations computed above and the mirror images as augmentation. On a CPU it
+# fine-tunes the last few blocks for a few epochs; on a GPU the same recipe fine-tunes
+# more blocks for more epochs. The settings for this run:
 
 # %%
 print(settings)
@@ -478,7 +480,8 @@ for label, p in sorted(probabilities.items(), key=lambda item: -item[1])[:3]:
 # - Always compare with a model trained from scratch on the same labels: what
 #   pretraining buys depends on how close the new images are to the pretraining ones.
 # - Frozen layers need running only once per image: storing their activations makes
-#   fine-tuning the upper layers feasible on a CPU (at the price of augmentation).
+#   fine-tuning the upper layers feasible on a CPU, at the price of augmentation; only
+#   a fixed one, such as left-right mirror images stored too, remains possible.
 #
 # ## Exercises
 #

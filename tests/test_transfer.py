@@ -145,6 +145,21 @@ def test_fine_tuning_trains_upper_and_head_only_with_smaller_upper_rate():
     assert not any(p.requires_grad for p in model.lower.parameters())
 
 
+def test_mirrored_batches_mix_each_image_with_its_mirror_image():
+    activations = torch.zeros(400, 1, 1, 1).half()            # every original is 0,
+    mirrored = torch.ones(400, 1, 1, 1).half()                # every mirror image is 1
+    labels = torch.arange(400)
+    epoch = [(batch.flatten(), batch_labels) for batch, batch_labels in
+             transfer.ActivationBatches(activations, labels, batch_size=64, shuffle=True,
+                                        mirrored=mirrored)]
+    seen = torch.cat([batch_labels for _, batch_labels in epoch])
+    assert sorted(seen.tolist()) == list(range(400))          # each image once per epoch
+    share = torch.cat([values for values, _ in epoch]).mean().item()
+    assert 0.4 < share < 0.6                                  # about half of them mirrored
+    with pytest.raises(ValueError, match="do not match"):
+        transfer.ActivationBatches(activations, labels, mirrored=mirrored[:10])
+
+
 # --------------------------------------------------------------------------------------
 # A photo -> a Fashion-MNIST-style image
 # --------------------------------------------------------------------------------------
