@@ -36,7 +36,6 @@ import math
 import time
 import warnings
 
-warnings.filterwarnings("ignore", message="IProgress not found")  # optuna loads tqdm's notebook bars
 import matplotlib.pyplot as plt
 import optuna
 import torch
