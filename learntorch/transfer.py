@@ -264,7 +264,8 @@ def fine_tune(model: FashionTransferNet, train: tuple, val: tuple, *, epochs: in
     optimizer = make_optimizer(model, head_lr, upper_lr, weight_decay)
     scheduler = torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=epochs + 1)
     batches = ActivationBatches(*train, batch_size=batch_size, shuffle=True, mirrored=mirrored)
-    return fit(trainable, batches, optimizer, epochs=epochs, val_loader=ActivationBatches(*val, batch_size=500),
+    return fit(trainable, batches, optimizer, epochs=epochs,
+               val_loader=ActivationBatches(*val, batch_size=500),
                loss_fn=nn.CrossEntropyLoss(label_smoothing=label_smoothing),
                scheduler=scheduler, device=device, patience=epochs, verbose=verbose)
 
