@@ -91,6 +91,9 @@ def main() -> None:
             page.screenshot(path=args.out / "site-home.png")
             page.goto(f"{site_url}lessons/09_cnn/")
             page.locator("article img[src^='data:image/png']").nth(3).scroll_into_view_if_needed()
+            # scrolled past the page's title, the header slides it in: let the slide finish
+            page.wait_for_selector(".md-header__title--active")
+            page.wait_for_function("document.getAnimations().every(a => a.playState !== 'running')")
             page.screenshot(path=args.out / "site-lesson.png")
             page.goto(demos_url)
             print("digit demo read:", draw_a_one(page))
