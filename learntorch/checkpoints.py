@@ -11,11 +11,14 @@ import datetime
 import hashlib
 import json
 import subprocess
+import tempfile
 from pathlib import Path
 
 import torch
 from safetensors.torch import load_model, save_model
 from torch import nn
+
+from learntorch.profile import is_smoke
 
 ROOT = Path(__file__).resolve().parent.parent
 CHECKPOINTS_DIR = ROOT / "checkpoints"
@@ -25,6 +28,15 @@ CARD = "card.json"
 
 class CheckpointError(RuntimeError):
     """A checkpoint is missing, corrupted, or does not fit the model built for it."""
+
+
+def default_folder(name: str) -> Path:
+    """Where a recipe saves checkpoint ``name`` unless told otherwise: the demo's folder
+    ``checkpoints/<name>/`` in the full profile, a fresh temporary folder in the smoke
+    profile (so a quick run never replaces a demo's model)."""
+    if is_smoke():
+        return Path(tempfile.mkdtemp(prefix=f"{name}-"))
+    return CHECKPOINTS_DIR / name
 
 
 def _sha256(path: Path) -> str:

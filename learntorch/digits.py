@@ -10,7 +10,6 @@ lesson and the tests all call :func:`to_mnist` (via :func:`predict`).
 """
 
 import math
-import tempfile
 import time
 from dataclasses import asdict
 from functools import cache
@@ -22,10 +21,10 @@ import torch.nn.functional as F
 from torch import nn
 from torch.utils.data import DataLoader, TensorDataset
 
-from learntorch.checkpoints import CHECKPOINTS_DIR, load_card, load_weights, save
+from learntorch.checkpoints import CHECKPOINTS_DIR, default_folder, load_card, load_weights, save
 from learntorch.data import image_tensors
 from learntorch.device import describe, pick_device, seed_everything
-from learntorch.profile import current, is_smoke, pick
+from learntorch.profile import current, pick
 from learntorch.train import evaluate, fit
 from learntorch.uploads import BadInput, open_image
 
@@ -275,11 +274,8 @@ def split_mnist(validation: int = 5000, seed: int = 0):
 
 
 def checkpoint_folder() -> Path:
-    """Where :func:`train_checkpoint` saves by default: the demo's folder in the full
-    profile, a fresh temporary folder in the smoke profile."""
-    if is_smoke():
-        return Path(tempfile.mkdtemp(prefix=f"{NAME}-"))
-    return CHECKPOINTS_DIR / NAME
+    """Where :func:`train_checkpoint` saves by default (see ``checkpoints.default_folder``)."""
+    return default_folder(NAME)
 
 
 def train_checkpoint(folder: Path | str | None = None) -> dict:

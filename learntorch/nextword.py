@@ -13,7 +13,6 @@
 import contextlib
 import functools
 import math
-import tempfile
 import time
 from collections import Counter, defaultdict
 from collections.abc import Iterator
@@ -28,7 +27,7 @@ from torch import nn
 from learntorch import checkpoints
 from learntorch.data import sherlock_text
 from learntorch.device import describe, pick_device, seed_everything
-from learntorch.profile import current, pick
+from learntorch.profile import current, is_smoke, pick
 from learntorch.text import Vocabulary, detokenize, last_tokens, tokenize
 from learntorch.uploads import BadInput
 
@@ -461,15 +460,14 @@ def train_checkpoint(folder: Path | None = None) -> dict:
     ``folder`` defaults to ``checkpoints/next_word`` in the full profile and to a fresh
     temporary directory in the smoke profile (which also uses only part of the book).
     """
-    folder = Path(folder) if folder is not None else pick(
-        smoke=Path(tempfile.mkdtemp(prefix="next_word-")), full=checkpoints.CHECKPOINTS_DIR / NAME)
+    folder = Path(folder) if folder is not None else checkpoints.default_folder(NAME)
     seed_everything(0)
     device = pick_device()
     model_args, settings, min_freq = default_settings()
     with cpu_threads(device, settings.cpu_threads):
         device_name = describe(device)
     split = book_split()
-    if current() == "smoke":  # a slice of each part: the recipe runs end to end in seconds
+    if is_smoke():  # a slice of each part: the recipe runs end to end in seconds
         split = Split(split.train[:10_000], split.validation[:2_000], split.test[:2_000])
     vocab = Vocabulary.build(split.train, min_freq=min_freq)
     train_ids, val_ids, test_ids = (torch.tensor(vocab.encode(part))

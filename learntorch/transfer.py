@@ -16,7 +16,6 @@
 """
 
 import math
-import tempfile
 import time
 from dataclasses import asdict, dataclass
 from functools import cache
@@ -28,7 +27,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from learntorch.checkpoints import CHECKPOINTS_DIR, load_card, load_weights, save
+from learntorch.checkpoints import CHECKPOINTS_DIR, default_folder, load_card, load_weights, save
 from learntorch.data import FASHION_CLASSES, image_tensors
 from learntorch.device import describe, pick_device, seed_everything
 from learntorch.profile import current, is_smoke
@@ -312,11 +311,8 @@ def recipe(device: torch.device | None = None) -> Recipe:
 
 
 def checkpoint_folder() -> Path:
-    """Where :func:`train_checkpoint` saves by default: the demo's folder in the full
-    profile, a fresh temporary folder in the smoke profile."""
-    if is_smoke():
-        return Path(tempfile.mkdtemp(prefix=f"{NAME}-"))
-    return CHECKPOINTS_DIR / NAME
+    """Where :func:`train_checkpoint` saves by default (see ``checkpoints.default_folder``)."""
+    return default_folder(NAME)
 
 
 def train_checkpoint(folder: Path | str | None = None) -> dict:

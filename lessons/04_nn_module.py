@@ -157,7 +157,7 @@ print(mlp)
 for name, parameter in mlp.named_parameters():
     print(f"{name:<9} {str(tuple(parameter.shape)):<9} {parameter.numel():>4} numbers")
 print("total:", sum(parameter.numel() for parameter in mlp.parameters()),
-      f"= 30*16 + 16 (first layer) + 16*1 + 1 (second layer)")
+      "= 30*16 + 16 (first layer) + 16*1 + 1 (second layer)")
 
 # %% [markdown]
 # The names `0.weight`, `2.bias` come from the children's positions (the ReLU, child 1,

@@ -28,7 +28,6 @@
 import math
 import re
 import string
-import tempfile
 import time
 from collections import Counter
 
@@ -36,7 +35,7 @@ import matplotlib.pyplot as plt
 import torch
 from torch import nn
 
-from learntorch.checkpoints import CHECKPOINTS_DIR
+from learntorch.checkpoints import default_folder
 from learntorch.data import sherlock_text
 from learntorch.device import seed_everything
 from learntorch.nextword import (CONTEXT, NAME, KneserNeyTrigram, NextWordLSTM, Split, TrainSettings, book_split,
@@ -347,7 +346,7 @@ show_source(train_language_model)
 show_source(default_settings)
 
 # %%
-folder = pick(smoke=tempfile.mkdtemp(prefix="next_word-"), full=CHECKPOINTS_DIR / NAME)
+folder = default_folder(NAME)
 card = train_checkpoint(folder)
 training = card["training"]
 print(f"{card['epochs']} epochs in {card['wall_time_s']:.0f} s on {card['device']}; "
