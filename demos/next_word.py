@@ -17,6 +17,7 @@ from learntorch.text import UNK, last_tokens
 from learntorch.uploads import BadInput
 
 MAX_WORDS = 200
+MAX_TEMPERATURE = 2.0
 SHOWN_PHRASE = 300  # characters of a long phrase shown before its continuation
 EXAMPLES = ["I had seen little of Holmes", "It is a capital mistake to", "“My dear Watson,” said",
             "The door flew open and", "What do you make of this"]
@@ -52,8 +53,9 @@ def continue_phrase(phrase: str | None, words, temperature, seed) -> str:
         raise BadInput("Words, temperature and seed must be numbers.") from None
     if not 1 <= words <= MAX_WORDS:
         raise BadInput(f"Ask for between 1 and {MAX_WORDS} words.")
-    if not 0 <= temperature <= 5:
-        raise BadInput("The temperature must be between 0 (always the likeliest word) and 5.")
+    if not 0 <= temperature <= MAX_TEMPERATURE:
+        raise BadInput(f"The temperature must be between 0 (always the likeliest word) "
+                       f"and {MAX_TEMPERATURE:g}.")
     if seed < 0:
         raise BadInput("The seed must be zero or a positive whole number.")
     continuation = continue_text(phrase, n_words=words, temperature=temperature, seed=seed)
@@ -81,7 +83,8 @@ def build_app() -> gr.Blocks:
                 note = gr.Markdown()
         with gr.Row():
             words = gr.Slider(1, MAX_WORDS, value=25, step=1, label="Words to add (punctuation counts)")
-            temperature = gr.Slider(0, 2, value=0.8, step=0.05, label="Temperature (0 = always the likeliest)")
+            temperature = gr.Slider(0, MAX_TEMPERATURE, value=0.8, step=0.05,
+                                    label="Temperature (0 = always the likeliest)")
             seed = gr.Number(value=0, precision=0, minimum=0, label="Seed")
         continue_button = gr.Button("Continue the text")
         continuation = gr.Textbox(label="Your phrase, continued", lines=5, interactive=False)

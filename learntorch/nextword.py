@@ -28,7 +28,7 @@ from learntorch import checkpoints
 from learntorch.data import sherlock_text
 from learntorch.device import describe, pick_device, seed_everything
 from learntorch.profile import current, is_smoke, pick
-from learntorch.text import Vocabulary, detokenize, last_tokens, tokenize
+from learntorch.text import PAD, UNK, Vocabulary, detokenize, is_word, last_tokens, tokenize
 from learntorch.uploads import BadInput
 
 NAME = "next_word"
@@ -296,9 +296,8 @@ class KneserNeyTrigram:
         for (v, w), count in continuation2.items():
             by_context2[v][w] = count
         fixed = self.fixed_discount
-        self.discounts = (fixed if fixed is not None else self._estimate_discount(continuation1.values()),
-                          fixed if fixed is not None else self._estimate_discount(continuation2.values()),
-                          fixed if fixed is not None else self._estimate_discount(trigrams.values()))
+        self.discounts = tuple(fixed if fixed is not None else self._estimate_discount(counts.values())
+                               for counts in (continuation1, continuation2, trigrams))
         self.context3, self.context2 = self._table(by_context3), self._table(by_context2)
         d1 = self.discounts[0]
         total1 = sum(continuation1.values())
@@ -361,8 +360,7 @@ def evaluate(log_prob_blocks, targets: torch.Tensor, vocab: Vocabulary) -> Score
     * Top-k accuracy: the k best *real* tokens (``<unk>`` and ``<pad>`` never count as a
       guess) contain the target. A ``<unk>`` target therefore always counts as a miss.
     """
-    is_punctuation = torch.tensor([not any(ch.isalnum() for ch in token) and token not in ("<pad>", "<unk>")
-                                   for token in vocab.itos])
+    is_punctuation = torch.tensor([not is_word(token) and token not in (PAD, UNK) for token in vocab.itos])
     nll, hits1, hits5, words1, words5, done = 0.0, 0, 0, 0, 0, 0
     for log_probs in log_prob_blocks:
         block = targets[done:done + len(log_probs)]
@@ -549,10 +547,10 @@ def read_phrase(phrase: str | None, vocab: Vocabulary) -> Prompt:
     if not phrase.strip():
         raise BadInput("Type a phrase first, for example “I had seen little of”.")
     tokens, truncated = last_tokens(phrase, CONTEXT)
-    if not any(ch.isalnum() for token in tokens for ch in token):
+    if not any(is_word(token) for token in tokens):
         raise BadInput("That has no words in it, only punctuation or symbols. "
                        "Type a few English words, for example “my dear”.")
-    if not any(token in vocab and any(ch.isalnum() for ch in token) for token in tokens):
+    if not any(token in vocab and is_word(token) for token in tokens):
         raise BadInput("None of these words is in the model's vocabulary, which holds the "
                        f"{len(vocab) - 2:,} commonest words and punctuation marks of the Sherlock "
                        "Holmes stories. Try English words, for example “the door”.")

@@ -40,6 +40,11 @@ def tokenize(text: str) -> list[str]:
     return _TOKEN.findall(normalize(text))
 
 
+def is_word(token: str) -> bool:
+    """Whether a token is a word (it has a letter or digit), not punctuation or a symbol."""
+    return any(ch.isalnum() for ch in token)
+
+
 def last_tokens(text: str, n: int) -> tuple[list[str], bool]:
     """``tokenize(text)[-n:]``, and whether ``text`` has more than ``n`` tokens.
 
