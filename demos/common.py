@@ -17,11 +17,6 @@ import gradio as gr  # noqa: E402
 import torch  # noqa: E402
 from PIL import Image  # noqa: E402
 
-# One CPU thread per prediction: the server answers several requests at once, and these
-# small models run slower, not faster, when their threads compete for a busy CPU
-# (benchmarks/digits.py prints both).
-torch.set_num_threads(1)
-
 from learntorch.uploads import BadInput, open_image  # noqa: E402
 
 MAX_UPLOAD = "10mb"
@@ -120,5 +115,10 @@ def parse_args(description: str, port: int) -> argparse.Namespace:
 
 
 def launch(app: gr.Blocks, args: argparse.Namespace) -> None:
+    # One CPU thread per prediction: the server answers several requests at once, and these
+    # small models run slower, not faster, when their threads compete for a busy CPU
+    # (benchmarks/digits.py prints both). Set here, not on import, so that a process which
+    # only imports a demo's module (a test, a benchmark) keeps its own thread count.
+    torch.set_num_threads(1)
     app.queue(default_concurrency_limit=4).launch(
         server_name=args.host, server_port=args.port, max_file_size=MAX_UPLOAD, show_error=True)

@@ -100,7 +100,7 @@ def main() -> None:
             page.screenshot(path=args.out / "demo-digits.png")
             open_tab(page, "Classify a garment")
             page.get_by_text("Examples").locator("visible=true").first.scroll_into_view_if_needed()
-            page.locator(".gallery-item:visible, button.gallery-item:visible").first.click()
+            page.locator(".gallery-item:visible").first.click()
             print("garment demo read:", answer(page))
             page.screenshot(path=args.out / "demo-fashion.png")
             open_tab(page, "Next word")

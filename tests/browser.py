@@ -4,8 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from demos.process import serving_folder  # noqa: F401  (for the site tests)
-from demos.visit import CHROMIUM, browser_page  # noqa: F401
+from demos.visit import CHROMIUM
 
 needs_chromium = pytest.mark.skipif(
     not Path(CHROMIUM).exists(),

@@ -2,13 +2,12 @@ import contextlib
 import os
 import subprocess
 import sys
-from pathlib import Path
 
+import numpy as np
 import pytest
+from PIL import Image
 
-from demos.process import running
-
-ROOT = Path(__file__).resolve().parent.parent
+from demos.process import ROOT, running
 
 # The tests read the course's data from LEARNTORCH_DATA (set by the Makefile and CI);
 # a checkout beside ../shared/data finds it without being told.
@@ -37,7 +36,33 @@ def start_demo(module: str, timeout: float = 120.0):
 
 
 def pytest_collection_modifyitems(items):
-    """Under ``pytest -n`` keep each module that starts a server on one worker (one server)."""
+    """Under ``pytest -n`` keep each module that starts a server on one worker (one server),
+    and every test of the built site on one worker (one ``mkdocs build``)."""
     for item in items:
         if "demo" in item.module.__name__:
             item.add_marker(pytest.mark.xdist_group(item.module.__name__))
+        elif "built_site" in item.fixturenames:
+            item.add_marker(pytest.mark.xdist_group("built-site"))
+
+
+def as_photo(image: np.ndarray, path, side: int = 300, fmt: str = "PNG"):
+    """A Fashion-MNIST image as a product photo: inverted (dark on white), RGB, enlarged."""
+    photo = Image.fromarray(255 - image).convert("RGB").resize((side, side), Image.BICUBIC)
+    photo.save(path, fmt)
+    return path
+
+
+def bad_upload(folder, kind: str, side: int = 280):
+    """A file an image demo must refuse: "blank", "transparent", "not an image" or "huge"."""
+    path = folder / f"{kind}.png"
+    if kind == "blank":
+        Image.new("RGB", (side, side), "white").save(path)
+    elif kind == "transparent":
+        Image.new("RGBA", (side, side), (0, 0, 0, 0)).save(path)
+    elif kind == "not an image":
+        path.write_text("these are words, not pixels\n")
+    elif kind == "huge":
+        Image.new("L", (10_000, 10_000), 255).save(path)  # a small PNG of 100 megapixels
+    else:
+        raise ValueError(f"no bad upload called {kind!r}")
+    return path

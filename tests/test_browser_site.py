@@ -2,8 +2,10 @@
 
 import pytest
 
-from browser import browser_page, needs_chromium, serving_folder
+from browser import needs_chromium
 from conftest import ARTIFACTS
+from demos.process import serving_folder
+from demos.visit import browser_page
 
 pytestmark = needs_chromium
 

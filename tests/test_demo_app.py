@@ -3,10 +3,10 @@
 import pytest
 from gradio_client import Client
 
-from browser import browser_page, needs_chromium
+from browser import needs_chromium
 from conftest import ARTIFACTS, start_demo
 from demos.catalog import DEMOS
-from demos.visit import answer, ask_next_word, draw_a_one, open_tab, toasts
+from demos.visit import answer, ask_next_word, browser_page, draw_a_one, open_tab, toasts
 
 
 @pytest.fixture(scope="module")

@@ -10,7 +10,7 @@ from gradio_client import Client, handle_file
 from gradio_client.exceptions import AppError
 from PIL import Image
 
-from conftest import ARTIFACTS, start_demo
+from conftest import ARTIFACTS, as_photo, bad_upload, start_demo
 from learntorch.data import FASHION_CLASSES, image_tensors
 from learntorch.transfer import load_model, to_unit
 
@@ -36,15 +36,9 @@ def correctly_classified():
     return chosen
 
 
-def as_upload(image: np.ndarray, path):
-    """A Fashion-MNIST image as a visitor's upload: dark garment on white, RGB, 300 x 300 PNG."""
-    Image.fromarray(255 - image).convert("RGB").resize((300, 300), Image.BICUBIC).save(path)
-    return path
-
-
 def test_test_images_sent_as_photos_get_their_class(client, correctly_classified, tmp_path):
     for index, (image, label) in enumerate(correctly_classified):
-        answer, preview = client.predict(handle_file(str(as_upload(image, tmp_path / f"{index}.png"))),
+        answer, preview = client.predict(handle_file(str(as_photo(image, tmp_path / f"{index}.png"))),
                                          api_name="/predict")
         assert answer["label"] == FASHION_CLASSES[label], (index, answer)
         assert len(answer["confidences"]) == 3
@@ -64,19 +58,6 @@ def test_the_examples_are_recognised(client, name):
     assert answer["label"] == EXAMPLES[name], answer
 
 
-def bad_input(tmp_path, kind):
-    path = tmp_path / f"{kind}.png"
-    if kind == "blank":
-        Image.new("RGB", (300, 300), "white").save(path)
-    elif kind == "transparent":
-        Image.new("RGBA", (300, 300), (0, 0, 0, 0)).save(path)
-    elif kind == "not an image":
-        path.write_text("a shirt, described in words\n")
-    elif kind == "huge":
-        Image.new("L", (10_000, 10_000), 255).save(path)  # a small PNG of 100 megapixels
-    return path
-
-
 EXPECTED = {
     "blank": "looks blank: upload a photo of one garment",
     "transparent": "looks blank: upload a photo of one garment",
@@ -88,7 +69,7 @@ EXPECTED = {
 @pytest.mark.parametrize("kind", list(EXPECTED))
 def test_bad_input_gets_a_clear_message(client, tmp_path, kind):
     with pytest.raises(AppError, match=re.escape(EXPECTED[kind])):
-        client.predict(handle_file(str(bad_input(tmp_path, kind))), api_name="/predict")
+        client.predict(handle_file(str(bad_upload(tmp_path, kind, side=300))), api_name="/predict")
 
 
 def test_nothing_sent_gets_a_clear_message(client):
@@ -99,9 +80,9 @@ def test_nothing_sent_gets_a_clear_message(client):
 def test_server_survives_bad_input_without_tracebacks(client, tmp_path, correctly_classified):
     for kind in EXPECTED:  # the server answers the next request after every bad one
         with pytest.raises(AppError):
-            client.predict(handle_file(str(bad_input(tmp_path, kind))), api_name="/predict")
+            client.predict(handle_file(str(bad_upload(tmp_path, kind, side=300))), api_name="/predict")
     image, label = correctly_classified[0]
-    answer, _ = client.predict(handle_file(str(as_upload(image, tmp_path / "ok.png"))),
+    answer, _ = client.predict(handle_file(str(as_photo(image, tmp_path / "ok.png"))),
                                api_name="/predict")
     assert answer["label"] == FASHION_CLASSES[label]
     log = (ARTIFACTS / "demos.fashion.log").read_text()

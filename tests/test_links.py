@@ -9,7 +9,7 @@ import yaml
 from learntorch.notebooks import ROOT
 
 # Root-relative links (the 404 page uses them) start with the site's path on its host.
-SITE_PATH = urlsplit(yaml.safe_load((ROOT / "mkdocs.yml").read_text().split("\ntheme:")[0])["site_url"]).path
+SITE_PATH = urlsplit(yaml.safe_load((ROOT / "mkdocs.yml").read_text())["site_url"]).path
 
 
 class _LinksAndIds(HTMLParser):

@@ -10,6 +10,7 @@ from PIL import Image
 from sklearn.datasets import load_sample_image
 from timm.data import ImageNetInfo
 
+from conftest import as_photo
 from learntorch import transfer
 from learntorch.data import image_tensors
 from learntorch.transfer import (ARCHITECTURE, BackboneInput, FashionTransferNet,
@@ -167,13 +168,6 @@ def test_mirrored_batches_mix_each_image_with_its_mirror_image():
 @pytest.fixture(scope="module")
 def test_images():
     return image_tensors("FashionMNIST", train=False)
-
-
-def as_photo(image: np.ndarray, path, side: int = 300, fmt: str = "PNG"):
-    """A Fashion-MNIST image as a product photo: inverted (dark on white), RGB, enlarged."""
-    photo = Image.fromarray(255 - image).convert("RGB").resize((side, side), Image.BICUBIC)
-    photo.save(path, fmt)
-    return path
 
 
 def blur(image: np.ndarray) -> np.ndarray:
