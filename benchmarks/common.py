@@ -12,7 +12,7 @@ from PIL import Image, ImageDraw
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from demos.process import running  # noqa: E402,F401  (re-exported for the scripts)
+from demos.process import running  # noqa: E402
 
 
 def percentiles(seconds, points=(50, 95)) -> str:
@@ -42,10 +42,29 @@ def drawn_seven(path: Path, shift: int = 0) -> Path:
     return path
 
 
+def sketch(file) -> dict:
+    """The sketchpad value the digit demo's ``/predict`` takes, with ``file`` (from
+    ``gradio_client.handle_file``, or None) as the drawing."""
+    return {"background": file, "layers": [], "composite": file}
+
+
+def timed_per_thread_count(label: str, fn, repeats: int) -> None:
+    """Print the latency of ``fn`` with one CPU thread and with torch's default count."""
+    import torch
+    default_threads = torch.get_num_threads()
+    try:
+        with torch.inference_mode():
+            for threads in sorted({1, default_threads}):
+                torch.set_num_threads(threads)
+                print(f"{label}, {threads} thread(s): {percentiles(timed(fn, repeats))}")
+    finally:
+        torch.set_num_threads(default_threads)
+
+
 def round_trips_against_floor(demo_module: str, floor_script: str, send, requests: int, logs: Path):
     """Time ``send(client)`` against the demo and against a no-op app shaped like it.
 
-    ``floor_script --serve-floor --port P`` must serve the no-op app. Requests to the two
+    ``floor_script --serve-floor --port P`` must serve the no-op app (see :func:`benchmark_main`). Requests to the two
     servers alternate, so both see the same load on a shared machine; the difference of
     their medians is what the model and its preprocessing add. Returns the demo's first answer.
     """
@@ -73,12 +92,12 @@ def round_trips_against_floor(demo_module: str, floor_script: str, send, request
     return first_answer
 
 
-def benchmark_main(description: str, serve_floor, measure, *, requests: int, repeats: int,
+def benchmark_main(description: str, floor_app, measure, *, requests: int, repeats: int,
                    add_arguments=None) -> None:
     """The command line of a demo's benchmark script.
 
-    ``script --serve-floor --port P`` serves the script's no-op app (``serve_floor(P)``,
-    for :func:`round_trips_against_floor`). Otherwise ``measure(args)`` runs between two
+    ``script --serve-floor --port P`` serves ``floor_app()``, the script's no-op app shaped
+    like its demo, on port P (for :func:`round_trips_against_floor`). Otherwise ``measure(args)`` runs between two
     lines giving the machine and its load, with the course's data found beside a checkout.
     ``add_arguments(parser)`` may add the script's own options.
     """
@@ -92,7 +111,7 @@ def benchmark_main(description: str, serve_floor, measure, *, requests: int, rep
     parser.add_argument("--port", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.serve_floor:
-        serve_floor(args.port)
+        floor_app().queue().launch(server_name="127.0.0.1", server_port=args.port)
         return
     import torch
     if (ROOT.parent / "shared" / "data").is_dir():  # the course's data beside a checkout

@@ -17,42 +17,36 @@ import torch
 from PIL import Image
 
 from common import (ROOT, benchmark_main, drawn_seven, percentiles,  # also puts the project on sys.path
-                    round_trips_against_floor, timed)
-from learntorch.digits import load_model, normalise, plain_loader, to_mnist  # noqa: E402
-from learntorch.data import image_tensors  # noqa: E402
-from learntorch.train import evaluate  # noqa: E402
+                    round_trips_against_floor, sketch, timed, timed_per_thread_count)
+from learntorch.data import image_tensors
+from learntorch.digits import load_model, normalise, plain_loader, to_mnist
+from learntorch.train import evaluate
 
 
-def serve_floor(port: int) -> None:
+def floor_app():
     """A no-op app shaped like the demo: sketchpad in, label and 196 x 196 image out."""
     import gradio as gr
     constant_label = {str(d): 0.1 for d in range(10)}
     constant_image = Image.new("L", (196, 196))
     with gr.Blocks() as app:
-        sketch = gr.Sketchpad(type="filepath", format="png", canvas_size=(280, 280), fixed_canvas=True,
+        drawing = gr.Sketchpad(type="filepath", format="png", canvas_size=(280, 280), fixed_canvas=True,
                               layers=False, transforms=())
         label, image = gr.Label(num_top_classes=3), gr.Image(format="png")
-        gr.Button().click(lambda _: (constant_label, constant_image), sketch, [label, image], api_name="predict")
-    app.queue().launch(server_name="127.0.0.1", server_port=port)
+        gr.Button().click(lambda _: (constant_label, constant_image), drawing, [label, image],
+                          api_name="predict")
+    return app
 
 
-def benchmark_accuracy() -> None:
+def benchmark_accuracy(model) -> None:
     images, labels = image_tensors("MNIST", train=False)
-    model = load_model()  # verifies the weights' SHA-256 against the card
     loss, accuracy = evaluate(model, plain_loader(images, labels), device=torch.device("cpu"))
     print(f"checkpoint test accuracy (recomputed, {len(labels)} MNIST test images): "
           f"{accuracy:.4%}  loss {loss:.4f}")
 
 
-def benchmark_latency(repeats: int, picture: Path) -> None:
-    model = load_model()
+def benchmark_latency(model, repeats: int, picture: Path) -> None:
     one = normalise(to_mnist(picture))[None, None]  # (1, 1, 28, 28)
-    default_threads = torch.get_num_threads()
-    with torch.inference_mode():
-        for threads in (1, default_threads):
-            torch.set_num_threads(threads)
-            print(f"model forward, 1 image, {threads} thread(s):   {percentiles(timed(lambda: model(one), repeats))}")
-    torch.set_num_threads(default_threads)
+    timed_per_thread_count("model forward, 1 image", lambda: model(one), repeats)
     print(f"preprocessing, 280 x 280 drawing (to_mnist): {percentiles(timed(lambda: to_mnist(picture), repeats))}")
     photo = ROOT / "demos" / "examples" / "digits" / "five-on-grey.jpg"
     print(f"preprocessing, 640 x 480 JPEG photo:         {percentiles(timed(lambda: to_mnist(photo), repeats))}")
@@ -61,7 +55,7 @@ def benchmark_latency(repeats: int, picture: Path) -> None:
 def benchmark_round_trip(requests: int, picture: Path, logs: Path) -> None:
     from gradio_client import handle_file
     file = handle_file(str(picture))
-    payload = {"background": file, "layers": [], "composite": file}
+    payload = sketch(file)
     label, _ = round_trips_against_floor("demos.digits", __file__,
                                          lambda client: client.predict(payload, api_name="/predict"), requests, logs)
     print(f"demo's answer to a drawn 7: {label['label']}")
@@ -70,10 +64,11 @@ def benchmark_round_trip(requests: int, picture: Path, logs: Path) -> None:
 def measure(args) -> None:
     with tempfile.TemporaryDirectory() as scratch:
         picture = drawn_seven(Path(scratch) / "seven.png")
-        benchmark_accuracy()
-        benchmark_latency(args.repeats, picture)
+        model = load_model()  # verifies the weights' SHA-256 against the card
+        benchmark_accuracy(model)
+        benchmark_latency(model, args.repeats, picture)
         benchmark_round_trip(args.requests, picture, Path(scratch))
 
 
 if __name__ == "__main__":
-    benchmark_main(__doc__, serve_floor, measure, requests=100, repeats=200)
+    benchmark_main(__doc__, floor_app, measure, requests=100, repeats=200)

@@ -24,11 +24,14 @@ import numpy as np
 import torch
 from PIL import Image
 
-from common import benchmark_main, percentiles, round_trips_against_floor, timed  # also puts the project on sys.path
+from torch.utils.data import DataLoader, TensorDataset
 
-from learntorch.checkpoints import CHECKPOINTS_DIR, load_card  # noqa: E402
-from learntorch.data import FASHION_CLASSES, image_tensors  # noqa: E402
-from learntorch.transfer import NAME, load_model, predict, to_fashion, to_unit  # noqa: E402
+from common import (benchmark_main, percentiles,  # also puts the project on sys.path
+                    round_trips_against_floor, timed, timed_per_thread_count)
+from learntorch.checkpoints import CHECKPOINTS_DIR, load_card
+from learntorch.data import FASHION_CLASSES, image_tensors
+from learntorch.train import predict as predict_loader
+from learntorch.transfer import NAME, load_model, predict, to_fashion, to_unit
 
 
 def photo_like(image: np.ndarray, side: int = 300, quality: int = 80) -> Image.Image:
@@ -40,19 +43,15 @@ def photo_like(image: np.ndarray, side: int = 300, quality: int = 80) -> Image.I
     return Image.open(buffer)
 
 
-@torch.inference_mode()
-def classify(model, inputs: torch.Tensor, batch_size: int = 250) -> torch.Tensor:
-    """Predicted classes for (N, 1, 28, 28) inputs in [0, 1], through the whole network."""
-    return torch.cat([model(inputs[start:start + batch_size]).argmax(dim=1)
-                      for start in range(0, len(inputs), batch_size)])
+def batches(inputs: torch.Tensor, labels: torch.Tensor) -> DataLoader:
+    """(N, 1, 28, 28) inputs in [0, 1] with their labels, 250 at a time."""
+    return DataLoader(TensorDataset(inputs, labels), batch_size=250)
 
 
-def benchmark_accuracy(photos: int) -> None:
+def benchmark_accuracy(model, images: torch.Tensor, labels: torch.Tensor, photos: int) -> None:
     card = load_card(CHECKPOINTS_DIR / NAME)
-    model = load_model()  # verifies the weights' SHA-256 against the card
-    images, labels = image_tensors("FashionMNIST", train=False)
     start = time.perf_counter()
-    predicted = classify(model, to_unit(images))
+    predicted, _ = predict_loader(model, batches(to_unit(images), labels))
     accuracy = (predicted == labels).float().mean().item()
     print(f"checkpoint: {card['architecture']['args']}, trained on {card['device']} "
           f"({card['profile']} profile), card test accuracy {card['test_metrics']['accuracy']:.4f}")
@@ -60,7 +59,7 @@ def benchmark_accuracy(photos: int) -> None:
           f"{time.perf_counter() - start:.0f} s): {accuracy:.4f}")
     subset = slice(0, photos)
     as_photos = torch.stack([to_fashion(photo_like(image.numpy())) for image in images[subset]])
-    photo_predicted = classify(model, as_photos.unsqueeze(1))  # (N, 28, 28) -> (N, 1, 28, 28)
+    photo_predicted, _ = predict_loader(model, batches(as_photos.unsqueeze(1), labels[subset]))  # (N, 1, 28, 28)
     plain = (predicted[subset] == labels[subset]).float().mean().item()
     photo = (photo_predicted == labels[subset]).float().mean().item()
     agree = (photo_predicted == predicted[subset]).float().mean().item()
@@ -68,23 +67,16 @@ def benchmark_accuracy(photos: int) -> None:
           f"(same answer as plain for {agree:.1%})")
 
 
-def benchmark_latency(repeats: int, picture: Path) -> None:
-    model = load_model()
+def benchmark_latency(model, repeats: int, picture: Path) -> None:
     one = to_fashion(picture)[None, None]  # (1, 1, 28, 28)
-    default_threads = torch.get_num_threads()
-    with torch.inference_mode():
-        for threads in sorted({1, default_threads}):
-            torch.set_num_threads(threads)
-            print(f"model forward, 1 image, {threads} thread(s):        "
-                  f"{percentiles(timed(lambda: model(one), repeats))}")
-    torch.set_num_threads(default_threads)
+    timed_per_thread_count("model forward, 1 image", lambda: model(one), repeats)
     print(f"preprocessing, 300 x 300 JPEG (to_fashion):     "
           f"{percentiles(timed(lambda: to_fashion(picture), repeats))}")
     print(f"predict(): preprocessing + model, same photo:   "
           f"{percentiles(timed(lambda: predict(picture, model), repeats))}")
 
 
-def serve_floor(port: int) -> None:
+def floor_app():
     """A no-op app shaped like the demo: an image file in, a label and a 196 x 196 image out."""
     from demos.common import as_png_file, gr
     constant_label = {name: 0.1 for name in FASHION_CLASSES}
@@ -94,7 +86,7 @@ def serve_floor(port: int) -> None:
         label, image = gr.Label(num_top_classes=3), gr.Image(format="png")
         gr.Button().click(lambda _: (constant_label, constant_image), photo, [label, image],
                           api_name="predict")
-    app.queue().launch(server_name="127.0.0.1", server_port=port)
+    return app
 
 
 def benchmark_round_trip(requests: int, picture: Path, expected: str, logs: Path) -> None:
@@ -107,12 +99,13 @@ def benchmark_round_trip(requests: int, picture: Path, expected: str, logs: Path
 
 
 def measure(args) -> None:
+    model = load_model()  # verifies the weights' SHA-256 against the card
     images, labels = image_tensors("FashionMNIST", train=False)
     with tempfile.TemporaryDirectory() as scratch:
         picture = Path(scratch) / "garment.jpg"
         photo_like(images[0].numpy()).save(picture)  # the first test image, as a photo
-        benchmark_accuracy(args.photos)
-        benchmark_latency(args.repeats, picture)
+        benchmark_accuracy(model, images, labels, args.photos)
+        benchmark_latency(model, args.repeats, picture)
         benchmark_round_trip(args.requests, picture, FASHION_CLASSES[labels[0]], Path(scratch))
 
 
@@ -121,5 +114,5 @@ def add_arguments(parser) -> None:
 
 
 if __name__ == "__main__":
-    benchmark_main(__doc__, serve_floor, measure, requests=60, repeats=100,
+    benchmark_main(__doc__, floor_app, measure, requests=60, repeats=100,
                    add_arguments=add_arguments)

@@ -19,7 +19,7 @@ from pathlib import Path
 import psutil
 from PIL import Image
 
-from common import ROOT, drawn_seven, percentiles, running
+from common import ROOT, drawn_seven, percentiles, running, sketch
 
 
 def request_makers(scratch: Path) -> dict:
@@ -34,8 +34,7 @@ def request_makers(scratch: Path) -> dict:
     def own_drawing(index):
         path = drawn_seven(scratch / f"seven-{index}.png", shift=index % 20)
         file = handle_file(str(path))
-        return lambda client: client.predict({"background": file, "layers": [], "composite": file},
-                                             api_name="/predict")
+        return lambda client: client.predict(sketch(file), api_name="/predict")
 
     def own_garment(index):
         example = sorted((ROOT / "demos" / "examples" / "fashion").glob("*.*"))[index % 3]

@@ -17,11 +17,11 @@ from pathlib import Path
 
 import torch
 
-from common import benchmark_main, percentiles, round_trips_against_floor, timed  # noqa: E402  (also puts the project on sys.path)
-
-from learntorch.nextword import (INFERENCE_THREADS, KneserNeyTrigram, book_split, compare_on_test,  # noqa: E402
+from common import (benchmark_main, percentiles,  # also puts the project on sys.path
+                    round_trips_against_floor, timed, timed_per_thread_count)
+from learntorch.nextword import (INFERENCE_THREADS, KneserNeyTrigram, book_split, compare_on_test,
                                  cpu_threads, load_model, next_token_logits, predict_next)
-from learntorch.text import Vocabulary, tokenize  # noqa: E402
+from learntorch.text import Vocabulary, tokenize
 
 PHRASE = "“My dear Watson,” said Holmes, as we sat on either side of the fire in his lodgings at"
 
@@ -49,27 +49,23 @@ def benchmark_scores() -> None:
 
 def benchmark_latency(repeats: int) -> None:
     model, vocab, _ = load_model()
-    default_threads = torch.get_num_threads()
     ids = vocab.encode(tokenize(PHRASE))
-    for threads in sorted({1, default_threads}):
-        torch.set_num_threads(threads)
-        print(f"LSTM forward alone, {len(ids)}-token phrase, {threads} thread(s): "
-              f"{percentiles(timed(lambda: next_token_logits(model, ids), repeats))}")
-    torch.set_num_threads(default_threads)
+    timed_per_thread_count(f"LSTM forward alone, {len(ids)}-token phrase",
+                           lambda: next_token_logits(model, ids), repeats)
     print(f"predict_next as the demo runs it ({INFERENCE_THREADS} thread; tokenize + forward + top 5): "
           f"{percentiles(timed(lambda: predict_next(PHRASE), repeats))}")
     long_text = ("The door was open and we walked in, said he. " * 2300)[:100_000]
     print(f"predict_next on a 100 000-character text: {percentiles(timed(lambda: predict_next(long_text), repeats))}")
 
 
-def serve_floor(port: int) -> None:
+def floor_app():
     """A no-op app shaped like the demo's /predict: a textbox in, a five-entry label out."""
     import gradio as gr
     constant = {word: 0.1 for word in ("the", "a", "and", "of", "to")}
     with gr.Blocks() as app:
         phrase, label = gr.Textbox(), gr.Label(num_top_classes=5)
         gr.Button().click(lambda _: constant, phrase, label, api_name="predict")
-    app.queue().launch(server_name="127.0.0.1", server_port=port)
+    return app
 
 
 def benchmark_round_trip(requests: int, logs: Path) -> None:
@@ -86,4 +82,4 @@ def measure(args) -> None:
 
 
 if __name__ == "__main__":
-    benchmark_main(__doc__, serve_floor, measure, requests=100, repeats=300)
+    benchmark_main(__doc__, floor_app, measure, requests=100, repeats=300)

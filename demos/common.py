@@ -20,6 +20,7 @@ from PIL import Image  # noqa: E402
 from learntorch.uploads import BadInput, open_image  # noqa: E402
 
 MAX_UPLOAD = "10mb"
+APOLOGY = "Sorry, this input could not be processed"  # the answer to an unexpected error
 log = logging.getLogger("demos")
 _IMAGES = Path(tempfile.mkdtemp(prefix="learntorch-demo-images-"))
 atexit.register(shutil.rmtree, _IMAGES, ignore_errors=True)
@@ -75,7 +76,7 @@ def friendly_errors(predict):
             raise
         except Exception as error:  # the server keeps running; the log has the details
             log.exception("prediction failed")
-            raise gr.Error(f"Sorry, this input could not be processed ({type(error).__name__}).",
+            raise gr.Error(f"{APOLOGY} ({type(error).__name__}).",
                            print_exception=False) from None
     return wrapper
 
