@@ -15,6 +15,12 @@ sys.path.insert(0, str(ROOT))
 from demos.process import running  # noqa: E402
 
 
+def default_data() -> None:
+    """Use the course's data beside a checkout (``../shared/data``) unless LEARNTORCH_DATA is set."""
+    if (ROOT.parent / "shared" / "data").is_dir():
+        os.environ.setdefault("LEARNTORCH_DATA", str(ROOT.parent / "shared" / "data"))
+
+
 def percentiles(seconds, points=(50, 95)) -> str:
     ms = np.asarray(seconds) * 1000
     figures = "   ".join(f"p{p} {np.percentile(ms, p):7.2f} ms" for p in points)
@@ -114,8 +120,7 @@ def benchmark_main(description: str, floor_app, measure, *, requests: int, repea
         floor_app().queue().launch(server_name="127.0.0.1", server_port=args.port)
         return
     import torch
-    if (ROOT.parent / "shared" / "data").is_dir():  # the course's data beside a checkout
-        os.environ.setdefault("LEARNTORCH_DATA", str(ROOT.parent / "shared" / "data"))
+    default_data()
     print(f"torch {torch.__version__}, {os.cpu_count()} CPUs, {torch.get_num_threads()} default "
           f"threads, load average {os.getloadavg()[0]:.1f}")
     measure(args)

@@ -10,6 +10,7 @@ is an error with a clear message, not a silently wrong model.
 import datetime
 import hashlib
 import json
+import os
 import subprocess
 import tempfile
 from pathlib import Path
@@ -44,6 +45,10 @@ def _sha256(path: Path) -> str:
 
 
 def _git_commit() -> str:
+    """The commit of the code that is running; ``LEARNTORCH_COMMIT`` names it for a copy of
+    the code without its git history (an exported tree on another machine)."""
+    if os.environ.get("LEARNTORCH_COMMIT"):
+        return os.environ["LEARNTORCH_COMMIT"]
     try:
         return subprocess.run(["git", "rev-parse", "HEAD"], cwd=ROOT, capture_output=True,
                               text=True, check=True).stdout.strip()

@@ -39,6 +39,15 @@ def describe(device: torch.device | str) -> str:
     return f"cpu ({torch.get_num_threads()} threads, {platform.machine()})"
 
 
+def provenance(device: torch.device | str) -> dict:
+    """What a model card records about the device that trained a model."""
+    device = torch.device(device)
+    record = {"device": describe(device)}
+    if device.type == "cuda":
+        record["cuda_version"] = torch.version.cuda
+    return record
+
+
 def seed_everything(seed: int = 0) -> None:
     """Seed Python, NumPy and PyTorch (all devices) so a run can be repeated."""
     random.seed(seed)

@@ -26,7 +26,7 @@ from torch import nn
 
 from learntorch import checkpoints
 from learntorch.data import sherlock_text
-from learntorch.device import describe, pick_device, seed_everything
+from learntorch.device import pick_device, provenance, seed_everything
 from learntorch.profile import current, is_smoke, pick
 from learntorch.text import PAD, UNK, Vocabulary, detokenize, is_word, last_tokens, tokenize
 from learntorch.uploads import BadInput
@@ -119,10 +119,12 @@ class NextWordLSTM(nn.Module):
         self.args = dict(vocab_size=vocab_size, embed_dim=embed_dim, hidden_size=hidden_size,
                          num_layers=num_layers, dropout=dropout, tie_weights=tie_weights)
 
-    def forward(self, ids: torch.Tensor, state=None):
+    def forward(self, ids: torch.Tensor, state=None, last_only: bool = False):
         vectors = self.dropout(self.embedding(ids))          # (batch, time, embed_dim)
         outputs, state = self.lstm(vectors, state)           # (batch, time, hidden), (h, c)
-        return self.output(self.dropout(outputs)), state     # (batch, time, vocab)
+        if last_only:  # only the next word after the whole text is wanted: skip the rest
+            outputs = outputs[:, -1:]                        # (batch, 1, hidden)
+        return self.output(self.dropout(outputs)), state     # (batch, time or 1, vocab)
 
 
 def _detach(state):
@@ -138,6 +140,7 @@ class TrainSettings:
     clip: float = 0.5
     weight_decay: float = 1e-6
     cpu_threads: int | None = 1  # see cpu_threads()
+    patience: int | None = None  # stop after this many epochs without a better validation perplexity
 
 
 @contextlib.contextmanager
@@ -196,7 +199,8 @@ def train_language_model(model: NextWordLSTM, train_ids: torch.Tensor, val_ids: 
                          settings: TrainSettings, device=None, verbose: bool = True) -> TrainLog:
     """Train with Adam and truncated BPTT; keep the epoch with the best validation perplexity.
 
-    The learning rate halves whenever validation perplexity stops improving.
+    The learning rate halves whenever validation perplexity stops improving; with
+    ``settings.patience``, training stops once it has not improved for that many epochs.
     """
     device = device or pick_device()
     model.to(device)
@@ -221,6 +225,10 @@ def train_language_model(model: NextWordLSTM, train_ids: torch.Tensor, val_ids: 
                 print(f"epoch {epoch:>2}/{settings.epochs}  train perplexity {math.exp(train_loss):6.1f} | "
                       f"validation perplexity {val_perplexity:6.1f} | clipped {clipped:4.0%} of steps | "
                       f"{log.seconds[-1]:.0f} s")
+            if settings.patience is not None and epoch - log.best_epoch >= settings.patience:
+                if verbose:
+                    print(f"early stop: no better validation perplexity for {settings.patience} epochs")
+                break
     model.load_state_dict(best_state)
     return log
 
@@ -403,7 +411,7 @@ def next_token_logits(model: NextWordLSTM, ids: list[int]) -> torch.Tensor:
     """The model's logits for the token after ``ids`` (reads the last :data:`CONTEXT` ids)."""
     model.eval()
     with torch.no_grad():
-        logits, _ = model(torch.tensor([ids[-CONTEXT:]]))
+        logits, _ = model(torch.tensor([ids[-CONTEXT:]]), last_only=True)  # (1, 1, vocab)
     return logits[0, -1]
 
 
@@ -443,13 +451,36 @@ def generate(model: NextWordLSTM, vocab: Vocabulary, prompt: list[int], n_tokens
 
 # ---------------------------------------------------------------- the checkpoint recipe
 
-def default_settings() -> tuple[dict, TrainSettings, int]:
-    """Model arguments, training settings and vocabulary min frequency for this profile."""
-    model_args = pick(smoke=dict(embed_dim=32, hidden_size=32, num_layers=1, dropout=0.2, tie_weights=True),
-                      full=dict(embed_dim=256, hidden_size=256, num_layers=1, dropout=0.5, tie_weights=True))
-    settings = pick(smoke=TrainSettings(epochs=1, batch_size=32, bptt=20),
-                    full=TrainSettings())
-    return model_args, settings, 2
+@dataclass(frozen=True)
+class Candidate:
+    """One model size a recipe tries: arguments of :class:`NextWordLSTM` (tied weights)."""
+    hidden_size: int
+    num_layers: int
+    dropout: float
+
+    def model_args(self) -> dict:
+        return dict(embed_dim=self.hidden_size, hidden_size=self.hidden_size,
+                    num_layers=self.num_layers, dropout=self.dropout, tie_weights=True)
+
+
+def default_settings(device: torch.device | None = None) -> tuple[list[Candidate], TrainSettings, int]:
+    """Candidate model sizes, training settings and vocabulary min frequency for this profile.
+
+    On a CPU, one model for 12 epochs. On a GPU an epoch takes about a second, so each
+    candidate trains until its validation perplexity has not improved for 4 epochs, and
+    the best candidate is kept: "as large and as long as helps". Every candidate answers
+    the demo within its CPU latency budget (about 6 ms for 64 tokens on one thread,
+    measured by ``benchmarks/next_word.py``).
+    """
+    device = torch.device(device or pick_device())
+    if is_smoke():
+        candidates = [Candidate(32, 1, 0.2)] + ([Candidate(32, 2, 0.2)] if device.type == "cuda" else [])
+        return candidates, TrainSettings(epochs=1, batch_size=32, bptt=20), 2
+    if device.type == "cuda":
+        candidates = [Candidate(256, 1, 0.5), Candidate(256, 1, 0.6), Candidate(320, 1, 0.6),
+                      Candidate(256, 2, 0.4), Candidate(256, 2, 0.5)]
+        return candidates, TrainSettings(epochs=80, patience=4), 2
+    return [Candidate(256, 1, 0.5)], TrainSettings(), 2
 
 
 def train_checkpoint(folder: Path | None = None) -> dict:
@@ -459,20 +490,25 @@ def train_checkpoint(folder: Path | None = None) -> dict:
     temporary directory in the smoke profile (which also uses only part of the book).
     """
     folder = Path(folder) if folder is not None else checkpoints.default_folder(NAME)
-    seed_everything(0)
     device = pick_device()
-    model_args, settings, min_freq = default_settings()
+    candidates, settings, min_freq = default_settings(device)
     with cpu_threads(device, settings.cpu_threads):
-        device_name = describe(device)
+        trained_on = provenance(device)
     split = book_split()
     if is_smoke():  # a slice of each part: the recipe runs end to end in seconds
         split = Split(split.train[:10_000], split.validation[:2_000], split.test[:2_000])
     vocab = Vocabulary.build(split.train, min_freq=min_freq)
     train_ids, val_ids, test_ids = (torch.tensor(vocab.encode(part))
                                     for part in (split.train, split.validation, split.test))
-    model = NextWordLSTM(len(vocab), **model_args)
     start = time.perf_counter()
-    log = train_language_model(model, train_ids, val_ids, settings, device)
+    tried = []
+    for candidate in candidates:
+        print(f"candidate: {candidate}")
+        seed_everything(0)
+        model = NextWordLSTM(len(vocab), **candidate.model_args())
+        log = train_language_model(model, train_ids, val_ids, settings, device)
+        tried.append((min(log.val_perplexity), candidate, model, log))
+    _, candidate, model, log = min(tried, key=lambda entry: entry[0])
     wall_time = time.perf_counter() - start
     model.cpu()
     trigram = KneserNeyTrigram(len(vocab)).fit(train_ids.tolist())
@@ -500,6 +536,9 @@ def train_checkpoint(folder: Path | None = None) -> dict:
             "lstm": asdict(lstm),
             "baseline": {"model": "interpolated Kneser-Ney trigram fitted on the training part",
                          "discounts": [round(d, 4) for d in trigram.discounts], **asdict(baseline)}},
+        "selection": {"rule": "the candidate with the lowest validation perplexity",
+                      "candidates": [{**asdict(c), "val_perplexity": round(ppl, 2), "epochs": len(l.train_loss)}
+                                     for ppl, c, _, l in tried]},
         "training": {**asdict(settings), "optimizer": "Adam", "best_epoch": log.best_epoch,
                      "train_loss": [round(x, 4) for x in log.train_loss],
                      "val_perplexity": [round(x, 2) for x in log.val_perplexity],
@@ -508,7 +547,7 @@ def train_checkpoint(folder: Path | None = None) -> dict:
         "context_at_inference": CONTEXT,
         "epochs": len(log.train_loss),
         "wall_time_s": round(wall_time, 1),
-        "device": device_name,
+        **trained_on,
         "profile": current(),
     }
     return checkpoints.save(model, folder, card)

@@ -1,8 +1,51 @@
-"""Plots the lessons share: loss curves, confusion matrices, image grids."""
+"""Plots the lessons share: loss curves, confusion matrices, image grids.
+
+Every helper also writes a text alternative for its figure (:func:`describe`), made from
+the numbers it plots, so that a reader who cannot see the picture learns what it shows.
+In a notebook the alternative travels with the figure's output (as its ``alt``
+metadata) and the site puts it on the image.
+"""
 
 import matplotlib.pyplot as plt
 import numpy as np
 import torch
+from matplotlib.figure import Figure
+
+
+def _png_with_alt(original):
+    def formatter(figure: Figure):
+        data = original(figure)
+        alt = getattr(figure, "alt_text", None)
+        if alt is None or data is None:
+            return data
+        data, metadata = data if isinstance(data, tuple) else (data, {})
+        return data, {**(metadata or {}), "alt": alt}
+    formatter.adds_alt = True
+    return formatter
+
+
+def describe(figure: Figure, text: str) -> Figure:
+    """Attach ``text`` to ``figure`` as its text alternative and return the figure.
+
+    Inside IPython (a notebook), the PNG of every figure with such a text carries it as
+    ``alt`` metadata from then on.
+    """
+    figure.alt_text = text
+    try:
+        from IPython import get_ipython
+    except ImportError:
+        return figure
+    shell = get_ipython()
+    if shell is not None:
+        png = shell.display_formatter.formatters["image/png"]
+        original = png.lookup_by_type(Figure) if Figure in png.type_printers else None
+        if original is not None and not getattr(original, "adds_alt", False):
+            png.for_type(Figure, _png_with_alt(original))
+    return figure
+
+
+def _series(values) -> str:
+    return f"from {values[0]:.3g} to {values[-1]:.3g}"
 
 
 def plot_history(history, title: str = ""):
@@ -20,7 +63,14 @@ def plot_history(history, title: str = ""):
         ax.legend()
     fig.suptitle(title)
     fig.tight_layout()
-    return fig
+    text = (f"{title + ': ' if title else ''}loss (left) and accuracy (right) per epoch over "
+            f"{history.epochs} epochs. Training loss goes {_series(history.train_loss)}, "
+            f"training accuracy {_series(history.train_acc)}")
+    if history.val_loss:
+        lowest = int(np.argmin(history.val_loss)) + 1
+        text += (f"; validation loss goes {_series(history.val_loss)} (lowest at epoch {lowest}), "
+                 f"validation accuracy {_series(history.val_acc)}")
+    return describe(fig, text + ".")
 
 
 def plot_confusion(predictions: torch.Tensor, truths: torch.Tensor, classes, title: str = ""):
@@ -39,7 +89,14 @@ def plot_confusion(predictions: torch.Tensor, truths: torch.Tensor, classes, tit
                     color="white" if matrix[i, j] > matrix.max() / 2 else "black")
     ax.set_title(title)
     fig.tight_layout()
-    return fig
+    off_diagonal = matrix.copy()
+    np.fill_diagonal(off_diagonal, 0)
+    true, predicted = np.unravel_index(off_diagonal.argmax(), matrix.shape)
+    text = (f"Confusion matrix{' for the ' + title if title else ''}: rows are the true class, columns "
+            f"the predicted one, over {n} classes. {np.trace(matrix):,} of {matrix.sum():,} "
+            f"predictions are on the diagonal (correct). The most frequent mistake is "
+            f"{classes[true]} predicted as {classes[predicted]} ({off_diagonal.max()} times).")
+    return describe(fig, text)
 
 
 def image_grid(images, titles=None, columns: int = 8, cmap: str = "gray"):
@@ -54,4 +111,9 @@ def image_grid(images, titles=None, columns: int = 8, cmap: str = "gray"):
             if titles is not None:
                 ax.set_title(titles[index], fontsize=8)
     fig.tight_layout()
-    return fig
+    height, width = images[0].shape[:2] if images else (0, 0)
+    text = f"A grid of {len(images)} images of {height} x {width} pixels"
+    if titles is not None:
+        shown = "; ".join(" ".join(str(title).split()) for title in titles[:12])
+        text += f", titled in order: {shown}{' and more' if len(titles) > 12 else ''}"
+    return describe(fig, text + ".")

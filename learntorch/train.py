@@ -5,7 +5,7 @@ same loop with the chores done: moving batches to the device (``non_blocking`` s
 pinned batch copies while the GPU works), mixed precision on CUDA, a progress bar,
 per-epoch train/validation loss and accuracy, and optional early stopping.
 
-    python -m learntorch.train digits|fashion|nextword    # (re)train a demo checkpoint
+    python -m learntorch.train digits|fashion|nextword|all    # (re)train demo checkpoints
 """
 
 import argparse
@@ -19,7 +19,7 @@ import torch
 from torch import nn
 from tqdm import tqdm
 
-from learntorch.device import pick_device
+from learntorch.device import describe, pick_device
 
 
 @dataclass
@@ -89,14 +89,17 @@ def predict(model: nn.Module, loader, device=None) -> tuple[torch.Tensor, torch.
 
 def fit(model: nn.Module, train_loader, optimizer: torch.optim.Optimizer, *, epochs: int,
         val_loader=None, loss_fn=None, device=None, scheduler=None, amp: bool = True,
-        patience: int | None = None, clip_grad_norm: float | None = None,
-        verbose: bool = True) -> History:
+        patience: int | None = None, restore_best: bool = False,
+        clip_grad_norm: float | None = None, verbose: bool = True) -> History:
     """Train ``model`` for ``epochs`` epochs and return its :class:`History`.
 
-    ``scheduler`` is stepped once per epoch. With ``patience`` (needs ``val_loader``),
-    training stops after that many epochs without a lower validation loss and the best
-    weights are put back. ``clip_grad_norm`` rescales gradients whose norm exceeds it.
+    ``scheduler`` is stepped once per epoch. ``patience`` stops training after that many
+    epochs without a lower validation loss (early stopping); ``restore_best`` puts back
+    the weights of the epoch with the lowest validation loss at the end. Both need
+    ``val_loader``. ``clip_grad_norm`` rescales gradients whose norm exceeds it.
     """
+    if (patience is not None or restore_best) and val_loader is None:
+        raise ValueError("patience and restore_best judge epochs by validation loss: pass val_loader")
     device = device or pick_device()
     loss_fn = loss_fn or nn.CrossEntropyLoss()
     model.to(device)
@@ -138,19 +141,22 @@ def fit(model: nn.Module, train_loader, optimizer: torch.optim.Optimizer, *, epo
         history.seconds.append(time.perf_counter() - start)
         if verbose:
             print(f"{line} | {history.seconds[-1]:.1f} s")
-        if patience is not None and val_loader is not None:
-            if history.val_loss[-1] < best_loss:
-                best_loss, waited, history.best_epoch = history.val_loss[-1], 0, epoch
+        if val_loader is None:
+            continue
+        if history.val_loss[-1] < best_loss:
+            best_loss, waited, history.best_epoch = history.val_loss[-1], 0, epoch
+            if restore_best:
                 best_state = copy.deepcopy(model.state_dict())
-            else:
-                waited += 1
-                if waited >= patience:
-                    if verbose:
-                        print(f"early stop: no better validation loss for {patience} epochs; "
-                              f"keeping epoch {history.best_epoch}")
-                    break
-    if best_state is not None:
+        else:
+            waited += 1
+            if patience is not None and waited >= patience:
+                if verbose:
+                    print(f"early stop: no better validation loss for {patience} epochs")
+                break
+    if restore_best:
         model.load_state_dict(best_state)
+        if verbose:
+            print(f"kept the weights of epoch {history.best_epoch} (lowest validation loss)")
     return history
 
 
@@ -163,13 +169,19 @@ RECIPES = {
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(description="Train a demo checkpoint into checkpoints/<name>/.")
-    parser.add_argument("name", choices=sorted(RECIPES))
+    parser = argparse.ArgumentParser(
+        description="Train demo checkpoints into checkpoints/<name>/, on a CUDA GPU when there is "
+                    "one (each recipe then uses what a GPU allows; see its train_checkpoint).")
+    parser.add_argument("names", nargs="+", choices=[*sorted(RECIPES), "all"],
+                        help="the checkpoints to train, or all of them")
     args = parser.parse_args(argv)
-    module_name, function_name = RECIPES[args.name].split(":")
-    train_checkpoint = getattr(importlib.import_module(module_name), function_name)
-    card = train_checkpoint()
-    print({key: card[key] for key in ("test_metrics", "device", "wall_time_s") if key in card})
+    names = sorted(RECIPES) if "all" in args.names else args.names
+    for name in names:
+        print(f"== {name} on {describe(pick_device())}", flush=True)
+        module_name, function_name = RECIPES[name].split(":")
+        train_checkpoint = getattr(importlib.import_module(module_name), function_name)
+        card = train_checkpoint()
+        print({key: card[key] for key in ("test_metrics", "device", "wall_time_s") if key in card}, flush=True)
 
 
 if __name__ == "__main__":

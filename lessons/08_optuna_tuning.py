@@ -45,7 +45,8 @@ from learntorch.device import describe, pick_device, seed_everything
 from learntorch.plots import plot_history
 from learntorch.profile import pick
 from learntorch.train import evaluate, fit
-from learntorch.vision import fashion_splits, make_loaders, make_mlp, weight_decay_groups
+from learntorch.mlp import make_mlp, weight_decay_groups
+from learntorch.splits import fashion_splits, make_loaders
 
 optuna.logging.set_verbosity(optuna.logging.WARNING)  # no log line per trial
 warnings.filterwarnings("ignore", category=optuna.exceptions.ExperimentalWarning)
@@ -312,7 +313,7 @@ final_optimizer = build_optimizer(optuna.trial.FixedTrial(best), final_model)
 final_loaders = make_loaders(splits, batch_size=best["batch_size"])
 final_epochs = pick(smoke=1, full=15)
 history = fit(final_model, final_loaders.train, final_optimizer, epochs=final_epochs,
-              val_loader=final_loaders.val, patience=3, device=device,
+              val_loader=final_loaders.val, patience=3, restore_best=True, device=device,
               scheduler=torch.optim.lr_scheduler.CosineAnnealingLR(final_optimizer, T_max=final_epochs))
 print(final_model)
 

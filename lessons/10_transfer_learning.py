@@ -370,7 +370,7 @@ scratch = DigitCNN()
 start = time.perf_counter()
 history_c = fit(scratch, standardised_loader(train_x[:budget], train_y[:budget], shuffle=True),
                 torch.optim.AdamW(scratch.parameters(), lr=1e-3, weight_decay=0.05),
-                epochs=pick(smoke=1, full=30), patience=pick(smoke=1, full=5),
+                epochs=pick(smoke=1, full=30), patience=pick(smoke=1, full=5), restore_best=True,
                 val_loader=standardised_loader(val_x[:val_size], val_y[:val_size]),
                 device=device, verbose=False)
 test_size = len(data["test"][1])

@@ -55,9 +55,36 @@ def test_early_stopping_keeps_the_best_weights():
     model = nn.Linear(2, 2)
     # A learning rate this large makes validation loss bounce, so patience runs out.
     history = fit(model, loader, torch.optim.SGD(model.parameters(), lr=50.0), epochs=30,
-                  val_loader=loader, device=torch.device("cpu"), patience=2, verbose=False)
+                  val_loader=loader, device=torch.device("cpu"), patience=2, restore_best=True,
+                  verbose=False)
     assert history.epochs < 30
     assert evaluate(model, loader)[0] == pytest.approx(min(history.val_loss), rel=1e-5)
+
+
+def test_restore_best_without_early_stopping_runs_every_epoch_and_keeps_the_best():
+    loader = _blobs()
+    model = nn.Linear(2, 2)
+    history = fit(model, loader, torch.optim.SGD(model.parameters(), lr=50.0), epochs=6,
+                  val_loader=loader, device=torch.device("cpu"), restore_best=True, verbose=False)
+    assert history.epochs == 6
+    assert history.val_loss[history.best_epoch - 1] == min(history.val_loss)
+    assert evaluate(model, loader)[0] == pytest.approx(min(history.val_loss), rel=1e-5)
+
+
+def test_early_stopping_alone_keeps_the_last_weights():
+    loader = _blobs()
+    model = nn.Linear(2, 2)
+    history = fit(model, loader, torch.optim.SGD(model.parameters(), lr=50.0), epochs=30,
+                  val_loader=loader, device=torch.device("cpu"), patience=2, verbose=False)
+    assert evaluate(model, loader)[0] == pytest.approx(history.val_loss[-1], rel=1e-5)
+
+
+@pytest.mark.parametrize("option", [dict(patience=2), dict(restore_best=True)])
+def test_options_that_judge_by_validation_loss_need_a_validation_loader(option):
+    model = nn.Linear(2, 2)
+    with pytest.raises(ValueError, match="val_loader"):
+        fit(model, _blobs(), torch.optim.SGD(model.parameters(), lr=0.1), epochs=1,
+            device=torch.device("cpu"), verbose=False, **option)
 
 
 def test_checkpoint_round_trip_and_corruption(tmp_path):

@@ -1,12 +1,15 @@
-"""learntorch.vision: the Fashion-MNIST splits and loaders, and the MLP of lessons 6-8."""
+"""learntorch.splits (the seeded split, Fashion-MNIST's splits and loaders) and learntorch.mlp (the ANN of lessons 6-8)."""
 
 import pytest
 import torch
 from torch import nn
 
 from learntorch.data import image_tensors
-from learntorch.vision import (VALIDATION_SIZE, fashion_loaders, fashion_splits, make_loaders,
-                               make_mlp, normalise, validation_split, weight_decay_groups)
+from learntorch.mlp import make_mlp, weight_decay_groups
+from learntorch.splits import (VALIDATION_SIZES, fashion_loaders, fashion_splits, image_splits,
+                               make_loaders, normalise, validation_split)
+
+VALIDATION_SIZE = VALIDATION_SIZES["FashionMNIST"]
 
 
 @pytest.fixture(scope="module")
@@ -29,6 +32,15 @@ def test_validation_split_is_a_disjoint_seeded_partition():
 def test_validation_split_rejects_impossible_sizes(val_size):
     with pytest.raises(ValueError, match="val_size"):
         validation_split(60_000, val_size)
+
+
+def test_image_splits_cut_the_same_validation_images_for_every_user():
+    (train_x, train_y), (val_x, val_y), (test_x, test_y) = image_splits("MNIST")
+    assert (len(train_y), len(val_y), len(test_y)) == (55_000, 5_000, 10_000)
+    raw_images, raw_labels = image_tensors("MNIST", train=True)
+    train_index, val_index = validation_split(60_000, 5_000)
+    assert torch.equal(val_x, raw_images[val_index]) and torch.equal(train_y, raw_labels[train_index])
+    assert val_x.dtype == torch.uint8 and val_x.shape[1:] == (28, 28)
 
 
 def test_default_splits_have_the_documented_sizes_and_types(splits):
