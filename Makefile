@@ -4,9 +4,8 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-# Data: LEARNTORCH_DATA if set, else ../shared/data when it exists, else the user cache.
-LEARNTORCH_DATA ?= $(if $(wildcard ../shared/data),$(abspath ../shared/data),)
-export LEARNTORCH_DATA
+# Data: LEARNTORCH_DATA if set, else ../shared/data when it exists, else the user cache
+# (learntorch.data looks in that order).
 export NO_MKDOCS_2_WARNING := 1
 
 .PHONY: serve test site notebooks clean
@@ -20,7 +19,7 @@ $(STAMP): pyproject.toml
 
 ## serve: build the site and serve it with the demos on 127.0.0.1 (Ctrl-C stops both)
 serve: $(STAMP)
-	$(PY) -m learntorch.serve
+	$(PY) -m tools.serve
 
 ## test: lessons (smoke profile), site, data, checkpoints and demos
 test: $(STAMP)
@@ -32,7 +31,7 @@ site: $(STAMP)
 
 ## notebooks: re-execute lessons in the full profile into docs/lessons (LESSONS="01 07" for some)
 notebooks: $(STAMP)
-	LEARNTORCH_PROFILE=full $(PY) -m learntorch.notebooks $(LESSONS)
+	LEARNTORCH_PROFILE=full $(PY) -m tools.notebooks $(LESSONS)
 
 clean:
 	rm -rf site .pytest_cache

@@ -7,18 +7,14 @@ import time
 from pathlib import Path
 
 import numpy as np
-from PIL import Image, ImageDraw
-
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-
-from demos.process import running  # noqa: E402
 
 
-def default_data() -> None:
-    """Use the course's data beside a checkout (``../shared/data``) unless LEARNTORCH_DATA is set."""
-    if (ROOT.parent / "shared" / "data").is_dir():
-        os.environ.setdefault("LEARNTORCH_DATA", str(ROOT.parent / "shared" / "data"))
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # the checkout: tools, demos
+
+from learntorch.paths import ROOT  # noqa: E402,F401  (shared with the scripts)
+from learntorch.digits.drawing import draw_strokes  # noqa: E402
+from tools.payloads import sketch  # noqa: E402,F401  (shared with the scripts)
+from tools.process import running  # noqa: E402
 
 
 def percentiles(seconds, points=(50, 95)) -> str:
@@ -41,17 +37,8 @@ def timed(fn, repeats: int, warmup: int = 5) -> list[float]:
 
 def drawn_seven(path: Path, shift: int = 0) -> Path:
     """A thick, off-centre 7 on a white 280 x 280 canvas, as the sketchpad sends it."""
-    canvas = Image.new("RGB", (280, 280), "white")
-    stroke = [(140 - shift, 40), (262 - shift, 46), (200 - shift, 262)]
-    ImageDraw.Draw(canvas).line(stroke, fill="black", width=20, joint="curve")
-    canvas.save(path)
+    draw_strokes([[(140 - shift, 40), (262 - shift, 46), (200 - shift, 262)]]).save(path)
     return path
-
-
-def sketch(file) -> dict:
-    """The sketchpad value the digit demo's ``/predict`` takes, with ``file`` (from
-    ``gradio_client.handle_file``, or None) as the drawing."""
-    return {"background": file, "layers": [], "composite": file}
 
 
 def timed_per_thread_count(label: str, fn, repeats: int) -> None:
@@ -120,7 +107,6 @@ def benchmark_main(description: str, floor_app, measure, *, requests: int, repea
         floor_app().queue().launch(server_name="127.0.0.1", server_port=args.port)
         return
     import torch
-    default_data()
     print(f"torch {torch.__version__}, {os.cpu_count()} CPUs, {torch.get_num_threads()} default "
           f"threads, load average {os.getloadavg()[0]:.1f}")
     measure(args)

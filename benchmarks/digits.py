@@ -19,7 +19,11 @@ from PIL import Image
 from common import (ROOT, benchmark_main, drawn_seven, percentiles,  # also puts the project on sys.path
                     round_trips_against_floor, sketch, timed, timed_per_thread_count)
 from learntorch.data import image_tensors
-from learntorch.digits import load_model, normalise, plain_loader, to_mnist
+from learntorch import checkpoints
+from learntorch.digits.model import DigitCNN, normalise_digits
+from learntorch.digits.predict import CHECKPOINT
+from learntorch.digits.preprocess import to_mnist
+from learntorch.digits.recipe import plain_loader
 from learntorch.train import evaluate
 
 
@@ -45,7 +49,7 @@ def benchmark_accuracy(model) -> None:
 
 
 def benchmark_latency(model, repeats: int, picture: Path) -> None:
-    one = normalise(to_mnist(picture))[None, None]  # (1, 1, 28, 28)
+    one = normalise_digits(to_mnist(picture))[None, None]  # (1, 1, 28, 28)
     timed_per_thread_count("model forward, 1 image", lambda: model(one), repeats)
     print(f"preprocessing, 280 x 280 drawing (to_mnist): {percentiles(timed(lambda: to_mnist(picture), repeats))}")
     photo = ROOT / "demos" / "examples" / "digits" / "five-on-grey.jpg"
@@ -64,7 +68,7 @@ def benchmark_round_trip(requests: int, picture: Path, logs: Path) -> None:
 def measure(args) -> None:
     with tempfile.TemporaryDirectory() as scratch:
         picture = drawn_seven(Path(scratch) / "seven.png")
-        model = load_model()  # verifies the weights' SHA-256 against the card
+        model = checkpoints.load(DigitCNN, CHECKPOINT)  # verifies the weights' SHA-256 against the card
         benchmark_accuracy(model)
         benchmark_latency(model, args.repeats, picture)
         benchmark_round_trip(args.requests, picture, Path(scratch))

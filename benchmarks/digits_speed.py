@@ -7,7 +7,7 @@ Made for a CUDA GPU (on a CPU it runs too, slowly). Everything that is not train
 off the clock: the data set is put on the device once beforehand, the GPU's kernels are
 warmed up on a throwaway model, and every ``--check-every`` steps the clock stops (after
 ``torch.cuda.synchronize()``, so that no queued GPU work is missed or counted twice) while
-the test set is scored. The model is ``learntorch.digits.DigitCNN()`` with its defaults,
+the test set is scored. The model is ``learntorch.digits.model.DigitCNN()`` with its defaults,
 the optimizer AdamW with a one-cycle learning rate planned over ``--epochs`` epochs, the
 data the full MNIST training set without augmentation, in bfloat16 autocast on CUDA.
 """
@@ -18,17 +18,17 @@ import time
 import torch
 import torch.nn.functional as F
 
-from common import default_data  # also puts the project on sys.path
+import common  # noqa: F401  (puts the checkout on sys.path)
 from learntorch.data import image_tensors
 from learntorch.device import describe, pick_device
-from learntorch.digits import DigitCNN, normalise
+from learntorch.digits.model import DigitCNN, normalise_digits
 
 TARGET = 0.99
 
 
 def on_device(name: str, train: bool, device: torch.device) -> tuple[torch.Tensor, torch.Tensor]:
     images, labels = image_tensors(name, train=train)
-    inputs = normalise(images.unsqueeze(1).float() / 255)  # (N, 1, 28, 28)
+    inputs = normalise_digits(images.unsqueeze(1).float() / 255)  # (N, 1, 28, 28)
     return inputs.to(device).contiguous(memory_format=torch.channels_last), labels.to(device)
 
 
@@ -103,7 +103,6 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=5, help="timed runs, each with its own seed")
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args()
-    default_data()
     device = pick_device()
     if device.type == "cuda":
         torch.backends.cudnn.benchmark = True

@@ -6,7 +6,7 @@ prediction on the CPU, and the demo's round trip beside a no-op Gradio floor.
 
 Photo-like uploads: a Fashion-MNIST test image inverted (dark garment on white), made
 RGB, resized to 300 x 300 and saved as a JPEG of quality 80, then read back through the
-demo's own preprocessing (``learntorch.transfer.to_fashion``).
+demo's own preprocessing (``learntorch.fashion.preprocess.to_fashion``).
 
 The round trips are measured through ``gradio_client`` against two servers started here:
 the real demo (``python -m demos.fashion``) and a no-op app with the same inputs and
@@ -15,7 +15,6 @@ requests alternate, so both see the same load on a shared machine; the differenc
 what the preprocessing and the model add.
 """
 
-import io
 import tempfile
 import time
 from pathlib import Path
@@ -28,19 +27,18 @@ from torch.utils.data import DataLoader, TensorDataset
 
 from common import (benchmark_main, percentiles,  # also puts the project on sys.path
                     round_trips_against_floor, timed, timed_per_thread_count)
-from learntorch.checkpoints import CHECKPOINTS_DIR, load_card
+from learntorch.checkpoints import load_card
 from learntorch.data import FASHION_CLASSES, image_tensors
-from learntorch.train import predict as predict_loader
-from learntorch.transfer import NAME, load_model, predict, to_fashion, to_unit
+from learntorch.fashion.model import to_unit
+from learntorch.fashion.predict import CHECKPOINT, classify_garment, demo_model
+from learntorch.fashion.preprocess import to_fashion
+from learntorch.train import predict
+from tools.payloads import as_photo
 
 
-def photo_like(image: np.ndarray, side: int = 300, quality: int = 80) -> Image.Image:
-    """A 28 x 28 Fashion-MNIST image as a visitor's photo: dark on white, RGB, JPEG-compressed."""
-    photo = Image.fromarray(255 - image).convert("RGB").resize((side, side), Image.BICUBIC)
-    buffer = io.BytesIO()
-    photo.save(buffer, format="JPEG", quality=quality)
-    buffer.seek(0)
-    return Image.open(buffer)
+def photo_like(image: np.ndarray) -> Image.Image:
+    """A 28 x 28 Fashion-MNIST image as a visitor's photo: dark on white, RGB, 300 x 300, JPEG."""
+    return as_photo(image, fmt="JPEG")
 
 
 def batches(inputs: torch.Tensor, labels: torch.Tensor) -> DataLoader:
@@ -49,9 +47,9 @@ def batches(inputs: torch.Tensor, labels: torch.Tensor) -> DataLoader:
 
 
 def benchmark_accuracy(model, images: torch.Tensor, labels: torch.Tensor, photos: int) -> None:
-    card = load_card(CHECKPOINTS_DIR / NAME)
+    card = load_card(CHECKPOINT)
     start = time.perf_counter()
-    predicted, _ = predict_loader(model, batches(to_unit(images), labels))
+    predicted, _ = predict(model, batches(to_unit(images), labels))
     accuracy = (predicted == labels).float().mean().item()
     print(f"checkpoint: {card['architecture']['args']}, trained on {card['device']} "
           f"({card['profile']} profile), card test accuracy {card['test_metrics']['accuracy']:.4f}")
@@ -59,7 +57,7 @@ def benchmark_accuracy(model, images: torch.Tensor, labels: torch.Tensor, photos
           f"{time.perf_counter() - start:.0f} s): {accuracy:.4f}")
     subset = slice(0, photos)
     as_photos = torch.stack([to_fashion(photo_like(image.numpy())) for image in images[subset]])
-    photo_predicted, _ = predict_loader(model, batches(as_photos.unsqueeze(1), labels[subset]))  # (N, 1, 28, 28)
+    photo_predicted, _ = predict(model, batches(as_photos.unsqueeze(1), labels[subset]))  # (N, 1, 28, 28)
     plain = (predicted[subset] == labels[subset]).float().mean().item()
     photo = (photo_predicted == labels[subset]).float().mean().item()
     agree = (photo_predicted == predicted[subset]).float().mean().item()
@@ -72,8 +70,8 @@ def benchmark_latency(model, repeats: int, picture: Path) -> None:
     timed_per_thread_count("model forward, 1 image", lambda: model(one), repeats)
     print(f"preprocessing, 300 x 300 JPEG (to_fashion):     "
           f"{percentiles(timed(lambda: to_fashion(picture), repeats))}")
-    print(f"predict(): preprocessing + model, same photo:   "
-          f"{percentiles(timed(lambda: predict(picture, model), repeats))}")
+    print(f"classify_garment(): preprocessing + model, same photo: "
+          f"{percentiles(timed(lambda: classify_garment(picture, model), repeats))}")
 
 
 def floor_app():
@@ -99,7 +97,7 @@ def benchmark_round_trip(requests: int, picture: Path, expected: str, logs: Path
 
 
 def measure(args) -> None:
-    model = load_model()  # verifies the weights' SHA-256 against the card
+    model = demo_model()  # verifies the weights' SHA-256 against the card
     images, labels = image_tensors("FashionMNIST", train=False)
     with tempfile.TemporaryDirectory() as scratch:
         picture = Path(scratch) / "garment.jpg"

@@ -19,15 +19,21 @@ import torch
 
 from common import (benchmark_main, percentiles,  # also puts the project on sys.path
                     round_trips_against_floor, timed, timed_per_thread_count)
-from learntorch.nextword import (INFERENCE_THREADS, KneserNeyTrigram, book_split, compare_on_test,
-                                 cpu_threads, load_model, next_token_logits, predict_next)
+from learntorch.checkpoints import load_card
+from learntorch.next_word.data import book_split
+from learntorch.next_word.generate import next_token_logits
+from learntorch.next_word.predict import CHECKPOINT, load_next_word, predict_next
+from learntorch.next_word.scoring import compare_on_test
+from learntorch.next_word.training import cpu_threads
+from learntorch.next_word.trigram import KneserNeyTrigram
 from learntorch.text import Vocabulary, tokenize
 
 PHRASE = "“My dear Watson,” said Holmes, as we sat on either side of the fire in his lodgings at"
 
 
 def benchmark_scores() -> None:
-    model, vocab, card = load_model()  # verifies the weights' SHA-256 against the card
+    model, vocab = load_next_word()  # verifies the weights' SHA-256 against the card
+    card = load_card(CHECKPOINT)
     split = book_split()
     rebuilt = Vocabulary.build(split.train, min_freq=card["vocabulary"]["min_freq"])
     assert rebuilt.itos == vocab.itos, "the saved vocabulary differs from the training part's"
@@ -48,14 +54,16 @@ def benchmark_scores() -> None:
 
 
 def benchmark_latency(repeats: int) -> None:
-    model, vocab, _ = load_model()
+    model, vocab = load_next_word()
     ids = vocab.encode(tokenize(PHRASE))
     timed_per_thread_count(f"LSTM forward alone, {len(ids)}-token phrase",
                            lambda: next_token_logits(model, ids), repeats)
-    print(f"predict_next as the demo runs it ({INFERENCE_THREADS} thread; tokenize + forward + top 5): "
-          f"{percentiles(timed(lambda: predict_next(PHRASE), repeats))}")
     long_text = ("The door was open and we walked in, said he. " * 2300)[:100_000]
-    print(f"predict_next on a 100 000-character text: {percentiles(timed(lambda: predict_next(long_text), repeats))}")
+    with cpu_threads("cpu", 1):  # the demo sets one thread when it launches
+        print(f"predict_next as the demo runs it (1 thread; tokenize + forward + top 5): "
+              f"{percentiles(timed(lambda: predict_next(PHRASE), repeats))}")
+        print(f"predict_next on a 100 000-character text: "
+              f"{percentiles(timed(lambda: predict_next(long_text), repeats))}")
 
 
 def floor_app():

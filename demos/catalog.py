@@ -30,11 +30,11 @@ class Demo:
 
 
 DEMOS = (
-    Demo("Draw a digit", "demos.digits", "digit_cnn", "09_cnn",
+    Demo("Draw a digit", "demos.digits", "digits", "09_cnn",
          "A convolutional network trained on MNIST's 60 000 handwritten digits reads the digit "
          "you draw. It sees your drawing the way MNIST stores digits: cropped to the ink, scaled "
          "into a 20 x 20 box and centred in 28 x 28 pixels (shown beside the answer).", 7861),
-    Demo("Classify a garment", "demos.fashion", "fashion_transfer", "10_transfer_learning",
+    Demo("Classify a garment", "demos.fashion", "fashion", "10_transfer_learning",
          "An EfficientNet-Lite0 pretrained on ImageNet, fine-tuned on Fashion-MNIST's ten "
          "clothing classes. A photo is turned into what Fashion-MNIST looks like (grey, light "
          "object on black, centred) before the model sees it.", 7862),

@@ -17,7 +17,7 @@ import gradio as gr  # noqa: E402
 import torch  # noqa: E402
 from PIL import Image  # noqa: E402
 
-from learntorch.uploads import BadInput, open_image  # noqa: E402
+from learntorch.inputs import BadInput, open_image  # noqa: E402
 
 MAX_UPLOAD = "10mb"
 APOLOGY = "Sorry, this input could not be processed"  # the answer to an unexpected error
@@ -86,7 +86,7 @@ def checked_before_decoding(component: gr.components.Component) -> gr.components
 
     Gradio decodes an upload (in the component's ``preprocess``) before the predict function
     runs, and reports an undecodable file as an internal error. Running every uploaded file
-    through :func:`learntorch.uploads.open_image` first turns those cases into a clear
+    through :func:`learntorch.inputs.open_image` first turns those cases into a clear
     ``gr.Error``, and stops a 10 000 x 10 000 picture before it is decoded.
     """
     preprocess = component.preprocess

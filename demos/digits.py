@@ -13,8 +13,8 @@ from pathlib import Path
 
 from demos.common import (checked_before_decoding, enlarged_preview, friendly_errors, gr,
                           label_and_preview, launch, parse_args)
-from learntorch.digits import predict
-from learntorch.uploads import BadInput
+from learntorch.digits.predict import read_digit
+from learntorch.inputs import BadInput
 
 EXAMPLES = Path(__file__).resolve().parent / "examples" / "digits"
 
@@ -35,7 +35,7 @@ SELECT_BRUSH = """() => {
 
 def answer(image):
     """Probabilities of the ten digits, and the 28 x 28 input the model saw, enlarged."""
-    probabilities, seen = predict(image)
+    probabilities, seen = read_digit(image)
     return probabilities, enlarged_preview(seen)
 
 

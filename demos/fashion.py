@@ -14,8 +14,8 @@ from pathlib import Path
 
 from demos.common import (checked_before_decoding, enlarged_preview, friendly_errors, gr,
                           label_and_preview, launch, parse_args)
-from learntorch.transfer import predict
-from learntorch.uploads import BadInput
+from learntorch.fashion.predict import classify_garment
+from learntorch.inputs import BadInput
 
 EXAMPLES = Path(__file__).resolve().parent / "examples" / "fashion"
 # sneaker.png (drawn, used by lesson 10) is left out: the model reads it as a sandal
@@ -27,7 +27,7 @@ def classify(path: str | None):
     """Probabilities of the ten classes, and the 28 x 28 input the model saw, enlarged."""
     if path is None:
         raise BadInput("No picture received: upload a photo of one garment, shoe or bag.")
-    probabilities, seen = predict(path)
+    probabilities, seen = classify_garment(path)
     return probabilities, enlarged_preview(seen)
 
 

@@ -12,9 +12,10 @@ probabilities (a label); ``/tokens`` returns how the phrase was read; ``/continu
 """
 
 from demos.common import friendly_errors, gr, launch, parse_args
-from learntorch.nextword import CONTEXT, MAX_CHARS, continue_text, load_model, predict_next
+from learntorch.inputs import BadInput
+from learntorch.next_word.generate import CONTEXT
+from learntorch.next_word.predict import MAX_CHARS, continue_text, load_next_word, predict_next
 from learntorch.text import UNK, last_tokens
-from learntorch.uploads import BadInput
 
 MAX_WORDS = 200
 MAX_TEMPERATURE = 2.0
@@ -31,7 +32,7 @@ def predict(phrase: str | None) -> dict[str, float]:
 @friendly_errors
 def tokens(phrase: str | None) -> tuple[list[tuple[str, str | None]], str]:
     """The tokens the model reads (unknown ones marked ``<unk>``) and a note about them."""
-    _, vocab, _ = load_model()
+    _, vocab = load_next_word()
     phrase = phrase or ""
     if len(phrase) > MAX_CHARS:
         return [], ""  # /predict explains the limit

@@ -5,6 +5,10 @@ arguments, classes, data and split, test metrics, epochs, wall time, the device 
 trained it, torch version, git commit and the weights' SHA-256). Loading checks the
 SHA-256 first and then loads with ``strict=True``, so a corrupted or mismatched file
 is an error with a clear message, not a silently wrong model.
+
+Only ``python -m learntorch.train`` writes ``checkpoints/``. A lesson that runs a recipe
+writes into ``runs/<name>/`` instead (ignored by git), so running a lesson never
+replaces a demo's model.
 """
 
 import datetime
@@ -19,10 +23,9 @@ import torch
 from safetensors.torch import load_model, save_model
 from torch import nn
 
+from learntorch.paths import CHECKPOINTS_DIR, ROOT, RUNS_DIR  # noqa: F401  (CHECKPOINTS_DIR: checkpoints.CHECKPOINTS_DIR)
 from learntorch.profile import is_smoke
 
-ROOT = Path(__file__).resolve().parent.parent
-CHECKPOINTS_DIR = ROOT / "checkpoints"
 WEIGHTS = "model.safetensors"
 CARD = "card.json"
 
@@ -31,13 +34,12 @@ class CheckpointError(RuntimeError):
     """A checkpoint is missing, corrupted, or does not fit the model built for it."""
 
 
-def default_folder(name: str) -> Path:
-    """Where a recipe saves checkpoint ``name`` unless told otherwise: the demo's folder
-    ``checkpoints/<name>/`` in the full profile, a fresh temporary folder in the smoke
-    profile (so a quick run never replaces a demo's model)."""
+def run_folder(name: str) -> Path:
+    """Where a recipe saves its model unless told otherwise: ``runs/<name>/`` in the full
+    profile, a fresh temporary folder in the smoke profile. Never ``checkpoints/``."""
     if is_smoke():
         return Path(tempfile.mkdtemp(prefix=f"{name}-"))
-    return CHECKPOINTS_DIR / name
+    return RUNS_DIR / name
 
 
 def _sha256(path: Path) -> str:
@@ -81,6 +83,15 @@ def load_card(folder: Path) -> dict:
         return json.loads(path.read_text())
     except json.JSONDecodeError as error:
         raise CheckpointError(f"{path} is not valid JSON ({error})") from error
+
+
+def load(cls: type[nn.Module], folder: Path, **extra_args) -> nn.Module:
+    """A ``cls`` built with the arguments on ``folder``'s card (plus ``extra_args``), its
+    verified weights loaded, in eval mode."""
+    card = load_card(folder)
+    model = cls(**card["architecture"]["args"], **extra_args)
+    load_weights(model, folder)
+    return model.eval()
 
 
 def load_weights(model: nn.Module, folder: Path) -> dict:

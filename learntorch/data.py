@@ -4,8 +4,9 @@ Each data set is looked for, in order, in
 
 1. the folder named by ``LEARNTORCH_DATA`` (laid out as ``MNIST/raw``,
    ``FashionMNIST/raw``, ``text/sherlock-holmes-pg1661.txt``),
-2. the user cache (``~/.cache/learntorch``, or ``$XDG_CACHE_HOME/learntorch``),
-3. a download into that cache, verified by its SHA-256, unless ``LEARNTORCH_OFFLINE=1``.
+2. ``shared/data`` beside the checkout (``../shared/data``), when there is one,
+3. the user cache (``~/.cache/learntorch``, or ``$XDG_CACHE_HOME/learntorch``),
+4. a download into that cache, verified by its SHA-256, unless ``LEARNTORCH_OFFLINE=1``.
 
 Every file is checked against the SHA-256 it is published with, so a truncated or
 corrupted copy raises :class:`CorruptDataError` instead of quietly training a bad model.
@@ -21,6 +22,8 @@ from functools import cache
 from pathlib import Path
 
 import torch
+
+from learntorch.paths import ROOT
 
 
 class DataNotFoundError(FileNotFoundError):
@@ -64,11 +67,16 @@ FASHION_CLASSES = ("T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
                    "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot")
 
 
+SHARED_DATA = ROOT.parent / "shared" / "data"  # a data folder beside the checkout
+
+
 def candidate_roots() -> list[Path]:
     """The folders searched for data, in order."""
     roots = []
     if os.environ.get("LEARNTORCH_DATA"):
         roots.append(Path(os.environ["LEARNTORCH_DATA"]).expanduser())
+    if SHARED_DATA.is_dir():
+        roots.append(SHARED_DATA)
     roots.append(cache_dir())
     return roots
 

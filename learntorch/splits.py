@@ -54,7 +54,7 @@ def image_splits(name: str, val_size: int | None = None, seed: int = SPLIT_SEED)
             image_tensors(name, train=False))
 
 
-def normalise(images: torch.Tensor) -> torch.Tensor:
+def normalise_fashion(images: torch.Tensor) -> torch.Tensor:
     """uint8 images (N, 28, 28) -> float32 (N, 1, 28, 28) with mean 0 and std 1 over the training set."""
     return ((images.float() / 255.0 - FASHION_MEAN) / FASHION_STD).unsqueeze(1)
 
@@ -67,9 +67,9 @@ def fashion_splits(train_size: int | None = None, val_size: int = VALIDATION_SIZ
     ``train_size`` and ``test_size`` keep only the first images of those parts (quick runs).
     """
     (train_x, train_y), (val_x, val_y), (test_x, test_y) = image_splits("FashionMNIST", val_size, seed)
-    return Splits(train=TensorDataset(normalise(train_x[:train_size]), train_y[:train_size]),
-                  val=TensorDataset(normalise(val_x), val_y),
-                  test=TensorDataset(normalise(test_x[:test_size]), test_y[:test_size]))
+    return Splits(train=TensorDataset(normalise_fashion(train_x[:train_size]), train_y[:train_size]),
+                  val=TensorDataset(normalise_fashion(val_x), val_y),
+                  test=TensorDataset(normalise_fashion(test_x[:test_size]), test_y[:test_size]))
 
 
 def make_loaders(splits: Splits, batch_size: int = 128, eval_batch_size: int = 1024,

@@ -5,7 +5,7 @@ same loop with the chores done: moving batches to the device (``non_blocking`` s
 pinned batch copies while the GPU works), mixed precision on CUDA, a progress bar,
 per-epoch train/validation loss and accuracy, and optional early stopping.
 
-    python -m learntorch.train digits|fashion|nextword|all    # (re)train demo checkpoints
+    python -m learntorch.train digits|fashion|next_word|all    # (re)train demo checkpoints
 """
 
 import argparse
@@ -19,7 +19,9 @@ import torch
 from torch import nn
 from tqdm import tqdm
 
+from learntorch import checkpoints
 from learntorch.device import describe, pick_device
+from learntorch.profile import is_smoke
 
 
 @dataclass
@@ -160,28 +162,31 @@ def fit(model: nn.Module, train_loader, optimizer: torch.optim.Optimizer, *, epo
     return history
 
 
-# Each demo checkpoint has one training function, shared with its lesson's full profile.
+# Each demo checkpoint has one training function, shared with its lesson.
 RECIPES = {
-    "digits": "learntorch.digits:train_checkpoint",
-    "fashion": "learntorch.transfer:train_checkpoint",
-    "nextword": "learntorch.nextword:train_checkpoint",
+    "digits": "learntorch.digits.recipe:train_checkpoint",
+    "fashion": "learntorch.fashion.recipe:train_checkpoint",
+    "next_word": "learntorch.next_word.recipe:train_checkpoint",
 }
 
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(
         description="Train demo checkpoints into checkpoints/<name>/, on a CUDA GPU when there is "
-                    "one (each recipe then uses what a GPU allows; see its train_checkpoint).")
-    parser.add_argument("names", nargs="+", choices=[*sorted(RECIPES), "all"],
+                    "one (each recipe then uses what a GPU allows; see its train_checkpoint). In "
+                    "the smoke profile a quick run goes to a temporary folder instead.")
+    parser.add_argument("names", nargs="+", choices=[*RECIPES, "all"],
                         help="the checkpoints to train, or all of them")
     args = parser.parse_args(argv)
-    names = sorted(RECIPES) if "all" in args.names else args.names
+    names = list(RECIPES) if "all" in args.names else args.names
     for name in names:
         print(f"== {name} on {describe(pick_device())}", flush=True)
         module_name, function_name = RECIPES[name].split(":")
         train_checkpoint = getattr(importlib.import_module(module_name), function_name)
-        card = train_checkpoint()
+        folder = checkpoints.run_folder(name) if is_smoke() else checkpoints.CHECKPOINTS_DIR / name
+        card = train_checkpoint(folder)
         print({key: card[key] for key in ("test_metrics", "device", "wall_time_s") if key in card}, flush=True)
+        print(f"saved in {folder}", flush=True)
 
 
 if __name__ == "__main__":

@@ -32,8 +32,11 @@ from torch import nn
 
 from learntorch import pick, seed_everything
 from learntorch.data import image_tensors
-from learntorch.digits import (CLASSES, DigitCNN, augment, checkpoint_folder, ink_map, load_model,
-                               normalise, plain_loader, predict, preprocess_steps, train_checkpoint)
+from learntorch import checkpoints
+from learntorch.digits.model import CLASSES, DigitCNN, normalise_digits
+from learntorch.digits.predict import read_digit
+from learntorch.digits.preprocess import ink_map, to_mnist_steps
+from learntorch.digits.recipe import NAME, augment, plain_loader, train_checkpoint
 from learntorch.plots import image_grid, plot_confusion, plot_history
 from learntorch.show import show_source
 from learntorch.train import History
@@ -301,7 +304,7 @@ show_source(train_checkpoint)
 # profile it trains briefly on a few thousand digits into a temporary folder.
 
 # %%
-folder = checkpoint_folder()  # full profile: checkpoints/digit_cnn/; smoke: a temporary folder
+folder = checkpoints.run_folder(NAME)  # full profile: runs/digits/; smoke: a temporary folder
 card = train_checkpoint(folder)
 print(f"{card['epochs']} epochs in {card['wall_time_s']:.0f} s on {card['device']}")
 print(f"test accuracy {card['test_metrics']['accuracy']:.2%} ({card['data']['test']})")
@@ -319,7 +322,7 @@ plt.show()
 # reference, PyTorch's own MNIST example CNN reaches about 99.2%.
 
 # %%
-trained = load_model(folder)
+trained = checkpoints.load(DigitCNN, folder)
 test_count = pick(smoke=1000, full=10_000)
 predictions, truths = predict_loader(trained, plain_loader(test_images[:test_count], test_labels[:test_count]))
 accuracy = (predictions == truths).float().mean().item()
@@ -361,7 +364,7 @@ plt.show()
 # filter found where: every one of the 32 feature maps highlights different edges of the same 7.
 
 # %%
-one_digit = normalise(test_images[:1].unsqueeze(1).float() / 255)  # (1, 1, 28, 28)
+one_digit = normalise_digits(test_images[:1].unsqueeze(1).float() / 255)  # (1, 1, 28, 28)
 with torch.no_grad():
     first_block = trained.features[:3](one_digit)[0]    # (32, 28, 28) after ReLU
     second_block = trained.features[:7](one_digit)[0]   # (64, 14, 14) after ReLU
@@ -419,11 +422,11 @@ plt.show()
 show_source(ink_map)
 
 # %%
-show_source(preprocess_steps)
+show_source(to_mnist_steps)
 
 # %%
 for drawing in (seven, four):
-    steps = preprocess_steps(drawing)
+    steps = to_mnist_steps(drawing)
     image_grid([np.asarray(drawing.convert("L")), *steps.values()],
                titles=["drawn", *[f"{step}\n{tuple(image.shape)}" for step, image in steps.items()]], columns=5)
     plt.show()
@@ -435,7 +438,7 @@ for drawing in (seven, four):
 # %%
 for name, drawing in (("seven", seven), ("four", four)):
     start = time.perf_counter()
-    probabilities, seen = predict(drawing, trained)
+    probabilities, seen = read_digit(drawing, trained)
     milliseconds = 1000 * (time.perf_counter() - start)
     top3 = sorted(probabilities.items(), key=lambda item: -item[1])[:3]
     print(f"{name}: " + ", ".join(f"{label} {p:.1%}" for label, p in top3) + f"  ({milliseconds:.0f} ms)")

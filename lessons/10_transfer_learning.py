@@ -40,21 +40,24 @@ from torch import nn
 
 from learntorch.data import FASHION_CLASSES
 from learntorch.device import describe, pick_device, seed_everything
-from learntorch.digits import DigitCNN
+from learntorch.digits.model import DigitCNN
 from learntorch.plots import image_grid, plot_confusion, plot_history
 from learntorch.profile import current, pick
 from learntorch.show import show_source
 from learntorch.train import History, evaluate, fit, predict
-from learntorch.transfer import (ActivationBatches, BackboneInput, FashionTransferNet,
-                                 checkpoint_folder, fashion_activations, fine_tune,
-                                 imagenet_backbone, load_by_position, load_model,
-                                 make_optimizer, normalisation, preprocess_steps, recipe,
-                                 split_fashion, to_unit, train_checkpoint)
-from learntorch.transfer import predict as classify_photo
+from learntorch import checkpoints
+from learntorch.fashion.frozen import (ActivationBatches, fashion_activations, fine_tune, frozen_recipe,
+                                       make_optimizer)
+from learntorch.fashion.model import (BackboneInput, FashionTransferNet, imagenet_backbone, load_by_position,
+                                      normalisation, to_unit)
+from learntorch.fashion.predict import classify_garment
+from learntorch.fashion.preprocess import to_fashion_steps
+from learntorch.fashion.recipe import NAME, train_checkpoint
+from learntorch.splits import image_splits
 
 seed_everything(0)
 device = pick_device()
-settings = recipe(device)
+settings = frozen_recipe(device)
 print(f"device: {describe(device)}, profile: {current()}")
 print(f"backbone input: {settings.resolution} x {settings.resolution} pixels, "
       f"fine-tuned blocks: {settings.tuned_blocks}")
@@ -154,7 +157,7 @@ plt.show()
 # block 11 they are coarse grids of "something of this kind is here" signals.
 
 # %%
-(train_x, train_y), (val_x, val_y), (test_x, test_y) = split_fashion()
+(train_x, train_y), (val_x, val_y), (test_x, test_y) = image_splits("FashionMNIST")
 example = to_unit(test_x[:1])                                  # (1, 1, 28, 28)
 prepare = BackboneInput(settings.resolution)
 with torch.no_grad():
@@ -423,7 +426,7 @@ print(settings)
 # test accuracy, the device and the time); in the smoke profile a temporary folder.
 
 # %%
-folder = checkpoint_folder()
+folder = checkpoints.run_folder(NAME)
 card = train_checkpoint(folder)
 print(f"test accuracy {card['test_metrics']['accuracy']:.4f} on {card['data']['test']}")
 print(f"trained for {card['epochs']} epochs, {card['wall_time_s']:.0f} s on {card['device']} in all, "
@@ -439,7 +442,7 @@ plt.show()
 # against the card's SHA-256) and run on the stored test activations:
 
 # %%
-demo_model = load_model(folder)
+demo_model = checkpoints.load(FashionTransferNet, folder, pretrained=False)
 predictions, truths = predict(nn.Sequential(demo_model.upper, demo_model.head),
                               ActivationBatches(*data["test"], batch_size=500))
 plot_confusion(predictions, truths, FASHION_CLASSES, "test set")
@@ -459,10 +462,10 @@ plt.show()
 # any Fashion-MNIST image follow (`BackboneInput`).
 
 # %%
-steps = preprocess_steps("demos/examples/fashion/sneaker.png")
+steps = to_fashion_steps("demos/examples/fashion/sneaker.png")
 image_grid(list(steps.values()), titles=list(steps), columns=4)
 plt.show()
-probabilities, _ = classify_photo("demos/examples/fashion/sneaker.png", demo_model)
+probabilities, _ = classify_garment("demos/examples/fashion/sneaker.png", demo_model)
 for label, p in sorted(probabilities.items(), key=lambda item: -item[1])[:3]:
     print(f"{p:6.1%}  {label}")
 
@@ -471,7 +474,7 @@ for label, p in sorted(probabilities.items(), key=lambda item: -item[1])[:3]:
 
 # %%
 for drawing in sorted(Path("demos/examples/fashion").glob("*.png")):
-    probabilities, _ = classify_photo(drawing, demo_model)
+    probabilities, _ = classify_garment(drawing, demo_model)
     best = max(probabilities, key=probabilities.get)
     print(f"{drawing.stem:>11}: {best} ({probabilities[best]:.0%})")
 

@@ -35,13 +35,17 @@ import matplotlib.pyplot as plt
 import torch
 from torch import nn
 
-from learntorch.checkpoints import default_folder
+from learntorch import checkpoints
 from learntorch.data import sherlock_text
 from learntorch.device import seed_everything
-from learntorch.nextword import (CONTEXT, NAME, KneserNeyTrigram, NextWordLSTM, Split, TrainSettings, book_split,
-                                 choose, chunks, compare_on_test, continue_text, default_settings, evaluate,
-                                 generate, load_model, lstm_log_probs, predict_next, split_tokens,
-                                 stream_batches, train_checkpoint, train_epoch, train_language_model)
+from learntorch.next_word.data import Split, book_split, chunks, split_tokens, stream_batches
+from learntorch.next_word.generate import CONTEXT, choose, generate
+from learntorch.next_word.model import NextWordLSTM
+from learntorch.next_word.predict import continue_text, load_next_word, predict_next
+from learntorch.next_word.recipe import NAME, default_settings, train_checkpoint
+from learntorch.next_word.scoring import compare_on_test, score_next_tokens
+from learntorch.next_word.training import TrainSettings, lstm_log_probs, train_epoch, train_language_model
+from learntorch.next_word.trigram import KneserNeyTrigram
 from learntorch.profile import is_smoke, pick
 from learntorch.show import show_source
 from learntorch.text import Vocabulary, detokenize, tokenize
@@ -346,7 +350,7 @@ show_source(train_language_model)
 show_source(default_settings)
 
 # %%
-folder = default_folder(NAME)
+folder = checkpoints.run_folder(NAME)
 card = train_checkpoint(folder)
 training = card["training"]
 print(f"{card['epochs']} epochs in {card['wall_time_s']:.0f} s on {card['device']}; "
@@ -435,13 +439,13 @@ for phrase in ["said sherlock", "my dear", "i had"]:
 # comparatively easy to predict).
 
 # %%
-show_source(evaluate)
+show_source(score_next_tokens)
 
 # %%
 show_source(compare_on_test)
 
 # %%
-model, vocab, card = load_model(folder)                       # the saved weights, checked by SHA-256
+model, vocab = load_next_word(folder)                       # the saved weights, checked by SHA-256
 start = time.perf_counter()
 scores = compare_on_test(model, trigram, test_ids, vocab)
 print(f"scored in {time.perf_counter() - start:.1f} s; {scores['lstm'].targets:,} test targets, "
@@ -496,7 +500,7 @@ def stream_blocks():                                          # row r of the str
 
 print(f"{len(targets):,} targets")
 for name, blocks in [("whole stream", stream_blocks()), (f"last {CONTEXT} tokens only", window_blocks())]:
-    result = evaluate(blocks, targets, vocab)
+    result = score_next_tokens(blocks, targets, vocab)
     print(f"{name:>22}: perplexity {result.perplexity:6.1f}   top-1 {result.top1:.3f}   top-5 {result.top5:.3f}")
 
 # %% [markdown]

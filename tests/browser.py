@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from demos.visit import CHROMIUM
+from tools.visit import CHROMIUM
 
 needs_chromium = pytest.mark.skipif(
     not Path(CHROMIUM).exists(),

@@ -3,16 +3,16 @@ import os
 import subprocess
 import sys
 
-import numpy as np
 import pytest
-from PIL import Image
 
-from demos.process import ROOT, running
+from learntorch.data import SHARED_DATA
+from learntorch.paths import ROOT
+from tools.process import running
 
-# The tests read the course's data from LEARNTORCH_DATA (set by the Makefile and CI);
-# a checkout beside ../shared/data finds it without being told.
-if not os.environ.get("LEARNTORCH_DATA") and (ROOT.parent / "shared" / "data").is_dir():
-    os.environ["LEARNTORCH_DATA"] = str(ROOT.parent / "shared" / "data")
+# The tests read the course's data from LEARNTORCH_DATA (set by CI); a checkout beside
+# ../shared/data uses that folder without being told.
+if not os.environ.get("LEARNTORCH_DATA") and SHARED_DATA.is_dir():
+    os.environ["LEARNTORCH_DATA"] = str(SHARED_DATA)
 os.environ.setdefault("LEARNTORCH_PROGRESS", "0")
 os.environ.setdefault("NO_MKDOCS_2_WARNING", "1")
 ARTIFACTS = ROOT / "test-artifacts"  # logs and screenshots a failing run leaves to look at
@@ -43,26 +43,3 @@ def pytest_collection_modifyitems(items):
             item.add_marker(pytest.mark.xdist_group(item.module.__name__))
         elif "built_site" in item.fixturenames:
             item.add_marker(pytest.mark.xdist_group("built-site"))
-
-
-def as_photo(image: np.ndarray, path, side: int = 300, fmt: str = "PNG"):
-    """A Fashion-MNIST image as a product photo: inverted (dark on white), RGB, enlarged."""
-    photo = Image.fromarray(255 - image).convert("RGB").resize((side, side), Image.BICUBIC)
-    photo.save(path, fmt)
-    return path
-
-
-def bad_upload(folder, kind: str, side: int = 280):
-    """A file an image demo must refuse: "blank", "transparent", "not an image" or "huge"."""
-    path = folder / f"{kind}.png"
-    if kind == "blank":
-        Image.new("RGB", (side, side), "white").save(path)
-    elif kind == "transparent":
-        Image.new("RGBA", (side, side), (0, 0, 0, 0)).save(path)
-    elif kind == "not an image":
-        path.write_text("these are words, not pixels\n")
-    elif kind == "huge":
-        Image.new("L", (10_000, 10_000), 255).save(path)  # a small PNG of 100 megapixels
-    else:
-        raise ValueError(f"no bad upload called {kind!r}")
-    return path

@@ -4,8 +4,8 @@ import pytest
 
 from browser import needs_chromium
 from conftest import ARTIFACTS
-from demos.process import serving_folder
-from demos.visit import browser_page
+from tools.process import serving_folder
+from tools.visit import browser_page
 
 pytestmark = needs_chromium
 

@@ -12,7 +12,7 @@ from torch.utils.data import DataLoader, TensorDataset
 from learntorch import checkpoints, profile, seed_everything
 from learntorch.device import pick_device
 from learntorch.train import evaluate, fit
-from learntorch.uploads import MAX_PIXELS, BadInput, open_image
+from learntorch.inputs import MAX_PIXELS, BadInput, open_image
 
 
 def test_profile_switch(monkeypatch):

@@ -1,21 +1,21 @@
 """learntorch.data finds, verifies and explains the course's data sets."""
 
-import os
 import urllib.error
-from pathlib import Path
 
 import pytest
 import torch
 
 from learntorch import data
 
-SHARED = Path(os.environ["LEARNTORCH_DATA"])
+# The folder that holds the course's data here (a clear DataNotFoundError if there is none).
+SHARED = data.locate("MNIST")
 
 
 @pytest.fixture
 def nowhere(tmp_path, monkeypatch):
-    """No data anywhere: an empty LEARNTORCH_DATA and an empty user cache."""
+    """No data anywhere: an empty LEARNTORCH_DATA, no shared folder and an empty user cache."""
     monkeypatch.setenv("LEARNTORCH_DATA", str(tmp_path / "data"))
+    monkeypatch.setattr(data, "SHARED_DATA", tmp_path / "no-shared-data")
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
     return tmp_path
 
@@ -95,3 +95,12 @@ def test_a_failed_torchvision_download_is_the_same_clear_error(nowhere, monkeypa
     monkeypatch.setattr(data, "_download", mirrors_unreachable)
     with pytest.raises(data.DataNotFoundError, match="(?s)'MNIST'.*the download failed"):
         data.image_tensors("MNIST", train=True)
+
+
+def test_a_data_folder_beside_the_checkout_comes_after_learntorch_data(tmp_path, monkeypatch):
+    monkeypatch.setenv("LEARNTORCH_DATA", str(tmp_path / "chosen"))
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    monkeypatch.setattr(data, "SHARED_DATA", tmp_path / "shared")
+    assert data.candidate_roots() == [tmp_path / "chosen", tmp_path / "cache" / "learntorch"]
+    (tmp_path / "shared").mkdir()
+    assert data.candidate_roots() == [tmp_path / "chosen", tmp_path / "shared", tmp_path / "cache" / "learntorch"]

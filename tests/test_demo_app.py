@@ -6,7 +6,7 @@ from gradio_client import Client
 from browser import needs_chromium
 from conftest import ARTIFACTS, start_demo
 from demos.catalog import DEMOS
-from demos.visit import answer, ask_next_word, browser_page, draw_a_one, open_tab, toasts
+from tools.visit import answer, ask_next_word, browser_page, draw_a_one, open_tab, toasts
 
 
 @pytest.fixture(scope="module")

@@ -8,9 +8,11 @@ import numpy as np
 import pytest
 from gradio_client import Client, handle_file
 from gradio_client.exceptions import AppError
-from PIL import Image, ImageDraw
+from PIL import Image
 
-from conftest import ARTIFACTS, bad_upload, start_demo
+from conftest import ARTIFACTS, start_demo
+from learntorch.digits.drawing import draw_strokes
+from tools.payloads import bad_upload, sketch
 
 
 @pytest.fixture(scope="module")
@@ -36,18 +38,9 @@ STROKES = {
 }
 
 
-def draw(strokes, path, mode="RGB", paper="white", ink="black", width=20):
-    canvas = Image.new(mode, (280, 280), paper)
-    pen = ImageDraw.Draw(canvas)
-    for stroke in strokes:
-        pen.line(stroke, fill=ink, width=width, joint="curve")
-    canvas.save(path)
-    return path
-
-
-def sketch(path):
-    file = handle_file(str(path))
-    return {"background": file, "layers": [], "composite": file}
+def draw(strokes, path, **style):
+    draw_strokes(strokes, **style).save(path)
+    return handle_file(str(path))
 
 
 @pytest.mark.parametrize("digit", sorted(STROKES))
@@ -83,7 +76,7 @@ EXPECTED = {
 @pytest.mark.parametrize("endpoint", ["/predict", "/predict_upload"])
 def test_bad_input_gets_a_clear_message(client, tmp_path, kind, endpoint):
     path = bad_upload(tmp_path, kind)
-    payload = sketch(path) if endpoint == "/predict" else handle_file(str(path))
+    payload = sketch(handle_file(str(path))) if endpoint == "/predict" else handle_file(str(path))
     with pytest.raises(AppError, match=re.escape(EXPECTED[kind])):
         client.predict(payload, api_name=endpoint)
 
@@ -98,7 +91,7 @@ def test_nothing_sent_gets_a_clear_message(client):
 def test_server_survives_bad_input_without_tracebacks(client, tmp_path):
     for kind in EXPECTED:  # the server answers the next request after every bad one
         with pytest.raises(AppError):
-            client.predict(sketch(bad_upload(tmp_path, kind)), api_name="/predict")
+            client.predict(sketch(handle_file(str(bad_upload(tmp_path, kind)))), api_name="/predict")
     label, _ = client.predict(sketch(draw(STROKES["1"], tmp_path / "one.png")), api_name="/predict")
     assert label["label"] == "1"
     log = (ARTIFACTS / "demos.digits.log").read_text()

@@ -10,9 +10,11 @@ from gradio_client import Client, handle_file
 from gradio_client.exceptions import AppError
 from PIL import Image
 
-from conftest import ARTIFACTS, as_photo, bad_upload, start_demo
+from conftest import ARTIFACTS, start_demo
 from learntorch.data import FASHION_CLASSES, image_tensors
-from learntorch.transfer import load_model, to_unit
+from learntorch.fashion.model import to_unit
+from learntorch.fashion.predict import demo_model
+from tools.payloads import as_photo, bad_upload
 
 
 @pytest.fixture(scope="module")
@@ -27,7 +29,7 @@ def correctly_classified():
     images, labels = image_tensors("FashionMNIST", train=False)
     images, labels = images[:500], labels[:500]
     with torch.no_grad():
-        predicted = load_model()(to_unit(images)).argmax(dim=1)
+        predicted = demo_model()(to_unit(images)).argmax(dim=1)
     chosen = []
     for label in range(10):
         right = torch.nonzero((labels == label) & (predicted == label)).flatten()[:2]

@@ -2,7 +2,7 @@
 
 import pytest
 
-from learntorch.notebooks import execute, lesson_files, read_lesson
+from tools.notebooks import execute, lesson_files, read_lesson
 
 
 @pytest.mark.parametrize("lesson", lesson_files(), ids=lambda path: path.stem)

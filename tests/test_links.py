@@ -6,7 +6,7 @@ from urllib.parse import unquote, urlsplit
 
 import yaml
 
-from learntorch.notebooks import ROOT
+from learntorch.paths import ROOT
 
 # Root-relative links (the 404 page uses them) start with the site's path on its host.
 SITE_PATH = urlsplit(yaml.safe_load((ROOT / "mkdocs.yml").read_text())["site_url"]).path

@@ -6,7 +6,8 @@ from gradio_client import Client
 from gradio_client.exceptions import AppError
 
 from conftest import start_demo
-from learntorch.nextword import CONTEXT, MAX_CHARS
+from learntorch.next_word.generate import CONTEXT
+from learntorch.next_word.predict import MAX_CHARS
 from learntorch.text import tokenize
 
 

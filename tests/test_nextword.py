@@ -9,11 +9,14 @@ import pytest
 import torch
 
 from learntorch import checkpoints
-from learntorch.nextword import (CONTEXT, KneserNeyTrigram, NextWordLSTM, book_split,
-                                 chunks, evaluate, generate, load_model, predict_next,
-                                 read_phrase, split_tokens, stream_batches)
+from learntorch.inputs import BadInput
+from learntorch.next_word.data import book_split, chunks, split_tokens, stream_batches
+from learntorch.next_word.generate import CONTEXT, generate
+from learntorch.next_word.model import NextWordLSTM
+from learntorch.next_word.predict import CHECKPOINT, load_next_word, predict_next, read_phrase
+from learntorch.next_word.scoring import score_next_tokens
+from learntorch.next_word.trigram import KneserNeyTrigram
 from learntorch.text import Vocabulary
-from learntorch.uploads import BadInput
 
 UNK, A, B, C = 1, 2, 3, 4  # ids in a five-entry vocabulary: <pad>, <unk>, a, b, c
 
@@ -106,14 +109,14 @@ def test_weight_tying_shares_one_matrix():
         NextWordLSTM(vocab_size=50, embed_dim=8, hidden_size=16, tie_weights=True)
 
 
-def test_evaluate_counts_unk_targets_as_misses():
+def test_scoring_counts_unk_targets_as_misses():
     vocab = Vocabulary(["a", "b", ".", "c", "d", "e"])               # ids 2..7
     # three targets: "a", <unk>, "."; the model puts most mass on <unk> every time
     log_probs = torch.full((3, 8), -10.0)
     log_probs[:, 1] = -0.1
     log_probs[0, 2] = -1.0
     log_probs[2, 3] = -2.0
-    scores = evaluate([log_probs], torch.tensor([2, 1, 4]), vocab)
+    scores = score_next_tokens([log_probs], torch.tensor([2, 1, 4]), vocab)
     assert scores.top1 == pytest.approx(1 / 3)                       # "a" right; <unk> never a hit
     assert scores.top5 == pytest.approx(2 / 3)                       # "." is among the top five real tokens
     assert scores.perplexity == pytest.approx(math.exp((1.0 + 0.1 + 10.0) / 3))
@@ -135,11 +138,12 @@ def test_generation_is_seeded():
 
 # ---------------------------------------------------------------- the saved checkpoint
 
-FOLDER = checkpoints.CHECKPOINTS_DIR / "next_word"
+FOLDER = CHECKPOINT
 
 
 def test_checkpoint_loads_with_verified_weights():
-    model, vocab, card = load_model()
+    model, vocab = load_next_word()
+    card = checkpoints.load_card(CHECKPOINT)
     assert card["sha256"] == checkpoints._sha256(FOLDER / card["weights"])
     assert len(vocab) == card["architecture"]["args"]["vocab_size"] == card["vocabulary"]["size"]
     assert (FOLDER / "model.safetensors").stat().st_size < 15_000_000
@@ -158,7 +162,7 @@ def test_a_tampered_checkpoint_is_refused(tmp_path):
     data[-1] ^= 0xFF
     weights.write_bytes(bytes(data))
     with pytest.raises(checkpoints.CheckpointError, match="does not match its card"):
-        load_model(copy)
+        load_next_word(copy)
 
 
 def test_checkpoint_predicts_sensible_next_words():
@@ -169,7 +173,7 @@ def test_checkpoint_predicts_sensible_next_words():
 
 
 def test_long_phrases_read_only_the_last_context_window():
-    _, vocab, _ = load_model()
+    _, vocab = load_next_word()
     prompt = read_phrase("the " * 10_000 + "door", vocab)
     assert len(prompt.ids) == CONTEXT and prompt.truncated
     assert prompt.ids[-1] == vocab.stoi["door"]
@@ -179,7 +183,7 @@ def test_long_phrases_read_only_the_last_context_window():
     ("", "Type a phrase"), ("   ", "Type a phrase"), ("?!...", "no words"), ("😀 🙂", "no words"),
     ("你好 世界", "None of these words"), ("x" * 200_001, "the limit is")])
 def test_unusable_phrases_are_refused_with_a_reason(phrase, message):
-    _, vocab, _ = load_model()
+    _, vocab = load_next_word()
     with pytest.raises(BadInput, match=message):
         read_phrase(phrase, vocab)
 
@@ -188,6 +192,6 @@ def test_smoke_recipe_trains_into_a_temporary_folder(monkeypatch, capsys):
     from learntorch.train import main
     monkeypatch.setenv("LEARNTORCH_PROFILE", "smoke")
     before = (FOLDER / "card.json").read_text(), (FOLDER / "model.safetensors").read_bytes()
-    main(["nextword"])
+    main(["next_word"])
     assert "test_metrics" in capsys.readouterr().out
     assert ((FOLDER / "card.json").read_text(), (FOLDER / "model.safetensors").read_bytes()) == before

@@ -3,7 +3,7 @@
 import nbformat
 import pytest
 
-from learntorch.notebooks import (ADDED_TAG, lesson_cells, lesson_files, read_lesson,
+from tools.notebooks import (ADDED_TAG, lesson_cells, lesson_files, read_lesson,
                                   stored_notebook_path)
 
 

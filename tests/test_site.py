@@ -1,6 +1,7 @@
 """The site builds strictly from the stored notebooks and publishes every lesson."""
 
-from learntorch.notebooks import ROOT, lesson_files
+from learntorch.paths import ROOT
+from tools.notebooks import lesson_files
 
 
 def test_every_lesson_has_a_page_a_notebook_and_a_script(built_site):

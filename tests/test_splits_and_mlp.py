@@ -7,7 +7,7 @@ from torch import nn
 from learntorch.data import image_tensors
 from learntorch.mlp import make_mlp, weight_decay_groups
 from learntorch.splits import (VALIDATION_SIZES, fashion_loaders, fashion_splits, image_splits,
-                               make_loaders, normalise, validation_split)
+                               make_loaders, normalise_fashion, validation_split)
 
 VALIDATION_SIZE = VALIDATION_SIZES["FashionMNIST"]
 
@@ -54,11 +54,11 @@ def test_default_splits_have_the_documented_sizes_and_types(splits):
 def test_splits_hold_the_right_images_with_their_labels(splits):
     raw_images, raw_labels = image_tensors("FashionMNIST", train=True)
     train_index, val_index = validation_split(60_000, VALIDATION_SIZE)
-    assert torch.equal(splits.val.tensors[0], normalise(raw_images[val_index]))
+    assert torch.equal(splits.val.tensors[0], normalise_fashion(raw_images[val_index]))
     assert torch.equal(splits.val.tensors[1], raw_labels[val_index])
     assert torch.equal(splits.train.tensors[1], raw_labels[train_index])
     test_images, test_labels = image_tensors("FashionMNIST", train=False)
-    assert torch.equal(splits.test.tensors[0], normalise(test_images))
+    assert torch.equal(splits.test.tensors[0], normalise_fashion(test_images))
     assert torch.equal(splits.test.tensors[1], test_labels)
 
 

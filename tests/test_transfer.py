@@ -1,4 +1,4 @@
-"""learntorch.transfer: the ImageNet weights, the backbone input, the split model, fine-tuning,
+"""learntorch.fashion: the ImageNet weights, the backbone input, the split model, fine-tuning,
 the photo preprocessing and the checkpoint recipe."""
 
 import numpy as np
@@ -10,22 +10,26 @@ from PIL import Image
 from sklearn.datasets import load_sample_image
 from timm.data import ImageNetInfo
 
-from conftest import as_photo
-from learntorch import transfer
+from learntorch import checkpoints
 from learntorch.data import image_tensors
-from learntorch.transfer import (ARCHITECTURE, BackboneInput, FashionTransferNet,
-                                 WeightMappingError, load_by_position)
-from learntorch.uploads import BadInput
+from learntorch.fashion.frozen import ActivationBatches, fine_tune, frozen_activations, make_optimizer
+from learntorch.fashion.model import (ARCHITECTURE, BackboneInput, FashionTransferNet, WeightMappingError,
+                                      imagenet_backbone, load_by_position, pretrained_weights_file, to_unit)
+from learntorch.fashion.predict import classify_garment
+from learntorch.fashion.preprocess import to_fashion, to_fashion_steps
+from learntorch.fashion.recipe import train_checkpoint
+from learntorch.inputs import BadInput
+from tools.payloads import as_photo
 
 
 @pytest.fixture(scope="module")
 def pretrained_file():
-    return torch.load(transfer.pretrained_weights_file(), map_location="cpu", weights_only=True)
+    return torch.load(pretrained_weights_file(), map_location="cpu", weights_only=True)
 
 
 @pytest.fixture(scope="module")
 def backbone():
-    return transfer.imagenet_backbone()
+    return imagenet_backbone()
 
 
 @pytest.fixture(scope="module")
@@ -120,17 +124,17 @@ def test_the_model_is_the_backbone_cut_in_three(net, backbone):
 
 def test_frozen_activations_are_the_lower_part_in_float16(net):
     images = torch.randint(0, 256, (5, 28, 28), dtype=torch.uint8)
-    stored = transfer.frozen_activations(net, images, batch_size=2, device=torch.device("cpu"))
+    stored = frozen_activations(net, images, batch_size=2, device=torch.device("cpu"))
     assert stored.dtype == torch.float16 and stored.shape == (5, 192, 2, 2)
     with torch.no_grad():
-        direct = net.lower(net.prepare(transfer.to_unit(images)))
+        direct = net.lower(net.prepare(to_unit(images)))
     assert torch.allclose(stored.float(), direct, atol=2e-2, rtol=1e-2)
 
 
 def test_fine_tuning_trains_upper_and_head_only_with_smaller_upper_rate():
     torch.manual_seed(0)
     model = FashionTransferNet(resolution=64, tuned_blocks=1)
-    optimizer = transfer.make_optimizer(model, head_lr=1e-2, upper_lr=1e-3, weight_decay=0.0)
+    optimizer = make_optimizer(model, head_lr=1e-2, upper_lr=1e-3, weight_decay=0.0)
     head_group, upper_group = optimizer.param_groups
     assert head_group["lr"] == 1e-2 and upper_group["lr"] == 1e-3
     assert {id(p) for p in head_group["params"]} == {id(p) for p in model.head.parameters()}
@@ -138,7 +142,7 @@ def test_fine_tuning_trains_upper_and_head_only_with_smaller_upper_rate():
     upper_before = [p.clone() for p in model.upper.parameters()]
     activations = torch.randn(16, 192, 2, 2).half()
     labels = torch.arange(16) % 10
-    history = transfer.fine_tune(model, (activations, labels), (activations, labels), epochs=2,
+    history = fine_tune(model, (activations, labels), (activations, labels), epochs=2,
                                  device=torch.device("cpu"), verbose=False)
     assert history.epochs == 2
     assert all(torch.equal(a, b) for a, b in zip(lower_before, model.lower.parameters()))
@@ -151,14 +155,14 @@ def test_mirrored_batches_mix_each_image_with_its_mirror_image():
     mirrored = torch.ones(400, 1, 1, 1).half()                # every mirror image is 1
     labels = torch.arange(400)
     epoch = [(batch.flatten(), batch_labels) for batch, batch_labels in
-             transfer.ActivationBatches(activations, labels, batch_size=64, shuffle=True,
+             ActivationBatches(activations, labels, batch_size=64, shuffle=True,
                                         mirrored=mirrored)]
     seen = torch.cat([batch_labels for _, batch_labels in epoch])
     assert sorted(seen.tolist()) == list(range(400))          # each image once per epoch
     share = torch.cat([values for values, _ in epoch]).mean().item()
     assert 0.4 < share < 0.6                                  # about half of them mirrored
     with pytest.raises(ValueError, match="do not match"):
-        transfer.ActivationBatches(activations, labels, mirrored=mirrored[:10])
+        ActivationBatches(activations, labels, mirrored=mirrored[:10])
 
 
 # --------------------------------------------------------------------------------------
@@ -178,7 +182,7 @@ def test_a_rendered_test_image_comes_back_as_itself(test_images, tmp_path):
     images, _ = test_images
     for index in range(20):
         original = images[index].numpy()
-        seen = transfer.to_fashion(as_photo(original, tmp_path / f"{index}.png")).numpy()
+        seen = to_fashion(as_photo(original, tmp_path / f"{index}.png")).numpy()
         assert seen.shape == (28, 28) and seen.min() >= 0 and seen.max() <= 1
         # resampling to 300 px and back moves edges by up to a pixel, so compare the two
         # images after a 3 x 3 blur: the garment must come back where it was, light on black
@@ -193,7 +197,7 @@ def test_a_dark_background_is_kept_and_a_light_one_inverted(tmp_path):
     light = Image.new("RGB", (100, 100), (250, 250, 250))
     light.paste((40, 40, 40), (30, 20, 70, 80))
     for picture in (dark, light):
-        seen = transfer.to_fashion(picture).numpy()
+        seen = to_fashion(picture).numpy()
         assert seen[14, 14] > 0.9  # the object is light ...
         assert seen[14, 0] < 0.05 and seen[14, -1] < 0.05  # ... on black
 
@@ -201,7 +205,7 @@ def test_a_dark_background_is_kept_and_a_light_one_inverted(tmp_path):
 def test_the_object_is_cropped_centred_and_fills_its_longer_side():
     picture = Image.new("RGB", (400, 300), "white")
     picture.paste((200, 30, 30), (20, 200, 220, 250))  # a wide red bar near the bottom left
-    steps = transfer.preprocess_steps(picture)
+    steps = to_fashion_steps(picture)
     assert steps["cropped"].shape == (50, 200)
     seen = steps["28 x 28"]
     columns = np.flatnonzero(seen.max(axis=0) > 0.5)
@@ -217,20 +221,20 @@ def test_the_object_is_cropped_centred_and_fills_its_longer_side():
 ])
 def test_unusable_pictures_are_refused_with_a_message(picture, message):
     with pytest.raises(BadInput, match=message):
-        transfer.to_fashion(picture)
+        to_fashion(picture)
 
 
 def test_the_smoke_recipe_saves_a_checkpoint_that_loads_back(tmp_path, monkeypatch):
     monkeypatch.setenv("LEARNTORCH_PROFILE", "smoke")
-    card = transfer.train_checkpoint(tmp_path)
+    card = train_checkpoint(tmp_path)
     for key in ("name", "task", "architecture", "classes", "data", "test_metrics", "epochs",
                 "wall_time_s", "device", "profile", "resolution", "sha256"):
         assert key in card, key
     assert card["profile"] == "smoke" and card["resolution"] == card["architecture"]["args"]["resolution"]
-    model = transfer.load_model(tmp_path)
+    model = checkpoints.load(FashionTransferNet, tmp_path, pretrained=False)
     square = Image.new("RGB", (120, 120), "white")
     square.paste((90, 50, 30), (20, 20, 100, 100))  # a brown square on white
-    probabilities, seen = transfer.predict(square, model)
+    probabilities, seen = classify_garment(square, model)
     assert list(probabilities) == list(card["classes"])
     assert abs(sum(probabilities.values()) - 1) < 1e-4
     assert seen.shape == (28, 28) and seen.dtype == np.uint8

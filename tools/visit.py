@@ -1,6 +1,6 @@
 """A visitor's session with the demo app in a real browser, and the screenshots it leaves.
 
-The browser tests call these steps; ``python -m demos.visit`` replays them against a
+The browser tests call these steps; ``python -m tools.visit`` replays them against a
 fresh copy of the site and the demo app and saves the screenshots the README and the
 Demos page show (``docs/assets/screenshots/``). It needs Debian's Chromium and
 Playwright for Python.
@@ -13,7 +13,8 @@ import sys
 import tempfile
 from pathlib import Path
 
-from demos.process import ROOT, running, serving_folder
+from learntorch.paths import ROOT
+from tools.process import running, serving_folder
 
 CHROMIUM = "/usr/bin/chromium"
 # Without the network-related flags Chromium keeps trying to reach Google's hosts. The

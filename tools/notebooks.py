@@ -5,8 +5,8 @@ one into a notebook, executes it in a real Jupyter kernel under a chosen profile
 stores it under ``docs/lessons/`` with two cells added in front: when and where its
 outputs were produced, with download and Colab links, and an install cell for Colab.
 
-    python -m learntorch.notebooks            # every lesson, full profile
-    python -m learntorch.notebooks 09 12      # only lessons 09 and 12
+    python -m tools.notebooks            # every lesson, full profile
+    python -m tools.notebooks 09 12      # only lessons 09 and 12
 """
 
 import argparse
@@ -22,9 +22,7 @@ import torch
 from nbclient import NotebookClient
 
 from learntorch.device import describe, pick_device
-
-ROOT = Path(__file__).resolve().parent.parent
-LESSONS_DIR = ROOT / "lessons"
+from learntorch.paths import LESSONS_DIR, ROOT
 NOTEBOOKS_DIR = ROOT / "docs" / "lessons"
 REPO_URL = "https://github.com/learntorch/learntorch"
 ADDED_TAG = "added-by-learntorch"  # marks the cells this module adds to a stored notebook

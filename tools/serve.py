@@ -11,7 +11,7 @@ import subprocess
 import sys
 import time
 
-from learntorch.notebooks import ROOT
+from learntorch.paths import ROOT
 
 
 def _stop(signum, frame):

@@ -1,8 +1,9 @@
-"""Turning whatever a visitor sends into a picture the models can read, or a clear "no".
+"""What a visitor sends, as something the models can read, or a clear "no" (:class:`BadInput`).
 
 Both image demos go through :func:`open_image`: it refuses a missing upload, a file
 that is not an image and an image too large to be a photo, before decoding pixels,
-and it lays a transparent image onto a white sheet, so every later step sees RGB.
+and it lays a transparent image onto a white sheet, so every later step sees RGB. The
+next-word demo raises :class:`BadInput` for text it cannot use.
 """
 
 import warnings

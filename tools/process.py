@@ -12,7 +12,8 @@ import time
 import urllib.request
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+from learntorch.paths import ROOT
+
 
 
 def free_port() -> int:
