@@ -7,6 +7,7 @@ outputs were produced, with download and Colab links, and an install cell for Co
 
     python -m tools.notebooks            # every lesson, full profile
     python -m tools.notebooks 09 12      # only lessons 09 and 12
+    python -m tools.notebooks --refresh  # rebuild the added cells only, executing nothing
 """
 
 import argparse
@@ -63,16 +64,22 @@ def stored_notebook_path(lesson: Path) -> Path:
     return NOTEBOOKS_DIR / f"{lesson.stem}.ipynb"
 
 
-def _added_cells(lesson: Path, profile: str, seconds: float) -> list[nbformat.NotebookNode]:
+def run_record(profile: str, seconds: float) -> dict:
+    """When, where and how a lesson's outputs were produced (kept in the notebook's metadata)."""
+    return {"device": describe(pick_device()), "date": datetime.date.today().isoformat(),
+            "profile": profile, "seconds": round(seconds, 1), "torch": torch.__version__}
+
+
+def _added_cells(lesson: Path, run: dict) -> list[nbformat.NotebookNode]:
     stem = lesson.stem
     colab = f"https://colab.research.google.com/github/{REPO_URL.split('github.com/')[1]}/blob/main/docs/lessons/{stem}.ipynb"
     # HTML, not Markdown admonition syntax: notebook cells are rendered by nbconvert,
     # and these classes are the site theme's own "info" box.
     run_info = nbformat.v4.new_markdown_cell(
         f'<div class="admonition info"><p class="admonition-title">About this page</p>\n'
-        f"<p>Outputs produced on <strong>{describe(pick_device())}</strong> on "
-        f"{datetime.date.today().isoformat()} in the <strong>{profile}</strong> profile; the whole "
-        f"lesson ran in <strong>{seconds:.0f} s</strong> (torch {torch.__version__}).</p>\n"
+        f"<p>Outputs produced on <strong>{run['device']}</strong> on {run['date']} in the "
+        f"<strong>{run['profile']}</strong> profile; the whole lesson ran in "
+        f"<strong>{run['seconds']:.0f} s</strong> (torch {run['torch']}).</p>\n"
         f'<p><a href="{stem}.ipynb">Download the notebook</a> · '
         f'<a href="{stem}.py">Download the script</a> · '
         f'<a href="{colab}">Open in Colab</a></p></div>')
@@ -81,21 +88,37 @@ def _added_cells(lesson: Path, profile: str, seconds: float) -> list[nbformat.No
         "import subprocess, sys\n"
         "if \"google.colab\" in sys.modules:\n"
         f"    subprocess.run([sys.executable, \"-m\", \"pip\", \"install\", \"-q\", \"git+{REPO_URL}\"], check=True)")
-    for cell in (run_info, colab_setup):
+    for cell, cell_id in ((run_info, "about-this-page"), (colab_setup, "colab-setup")):
+        cell.id = cell_id  # fixed ids: rebuilding these cells changes nothing that stays the same
         cell.metadata["tags"] = [ADDED_TAG]
     return [run_info, colab_setup]
+
+
+def dress(notebook: nbformat.NotebookNode, lesson: Path, run: dict) -> nbformat.NotebookNode:
+    """The executed lesson with the cells this module adds after its title, and its run record."""
+    title, *rest = [cell for cell in notebook.cells if ADDED_TAG not in cell.metadata.get("tags", [])]
+    notebook.cells = [title, *_added_cells(lesson, run), *rest]
+    notebook.metadata["learntorch"] = run
+    return notebook
 
 
 def render(lesson: Path, profile: str = "full") -> Path:
     """Execute ``lesson`` and store it, with its run information, for the site."""
     notebook = read_lesson(lesson)
     seconds = execute(notebook, profile)
-    title, *rest = notebook.cells
-    notebook.cells = [title, *_added_cells(lesson, profile, seconds), *rest]
     target = stored_notebook_path(lesson)
     target.parent.mkdir(parents=True, exist_ok=True)
-    nbformat.write(notebook, target)
+    nbformat.write(dress(notebook, lesson, run_record(profile, seconds)), target)
     print(f"{lesson.name}: {seconds:.1f} s in the {profile} profile -> {target.relative_to(ROOT)}")
+    return target
+
+
+def refresh(lesson: Path) -> Path:
+    """Rebuild the added cells of ``lesson``'s stored notebook without executing anything
+    (after a change to what this module adds); the outputs and the run record stay."""
+    target = stored_notebook_path(lesson)
+    notebook = nbformat.read(target, as_version=4)
+    nbformat.write(dress(notebook, lesson, notebook.metadata["learntorch"]), target)
     return target
 
 
@@ -103,13 +126,15 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("lessons", nargs="*", help="lesson numbers or names (default: all)")
     parser.add_argument("--profile", default=os.environ.get("LEARNTORCH_PROFILE", "full"))
+    parser.add_argument("--refresh", action="store_true",
+                        help="only rebuild the added cells of the stored notebooks (executes nothing)")
     args = parser.parse_args(argv)
     chosen = [path for path in lesson_files()
               if not args.lessons or any(path.stem.startswith(key) for key in args.lessons)]
     if not chosen:
         sys.exit(f"no lesson matches {args.lessons}")
     for lesson in chosen:
-        render(lesson, args.profile)
+        refresh(lesson) if args.refresh else render(lesson, args.profile)
 
 
 if __name__ == "__main__":
