@@ -108,7 +108,8 @@ def checked_before_decoding(component: gr.components.Component) -> gr.components
 
 
 def parse_args(description: str, port: int) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(description=description)
+    parser = argparse.ArgumentParser(description=description,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--port", type=int, default=port)
     parser.add_argument("--host", default="127.0.0.1",
                         help="address to bind (default: this machine only)")

@@ -15,13 +15,13 @@ scikit-learn's small tabular sets ship inside scikit-learn and need nothing of t
 
 import hashlib
 import os
-import shutil
 import urllib.request
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
 import torch
+from tqdm.auto import tqdm
 
 from learntorch.paths import ROOT
 
@@ -150,8 +150,12 @@ def _download(name: str, root: Path) -> None:
     target = root / rel
     target.parent.mkdir(parents=True, exist_ok=True)
     partial = target.with_suffix(".part")
-    with urllib.request.urlopen(SPECS[name].source, timeout=30) as response, open(partial, "wb") as f:
-        shutil.copyfileobj(response, f)
+    with urllib.request.urlopen(SPECS[name].source, timeout=30) as response, open(partial, "wb") as f, \
+            tqdm(total=int(response.headers.get("Content-Length") or 0) or None, unit="B",
+                 unit_scale=True, desc=f"downloading {name}") as progress:
+        for block in iter(lambda: response.read(1 << 16), b""):
+            f.write(block)
+            progress.update(len(block))
     partial.replace(target)
 
 

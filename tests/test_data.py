@@ -104,3 +104,17 @@ def test_a_data_folder_beside_the_checkout_comes_after_learntorch_data(tmp_path,
     assert data.candidate_roots() == [tmp_path / "chosen", tmp_path / "cache" / "learntorch"]
     (tmp_path / "shared").mkdir()
     assert data.candidate_roots() == [tmp_path / "chosen", tmp_path / "shared", tmp_path / "cache" / "learntorch"]
+
+
+def test_a_download_shows_its_progress_and_is_verified_into_the_cache(nowhere, monkeypatch, capsys):
+    from dataclasses import replace
+
+    from tools.process import serving_folder
+    monkeypatch.delenv("LEARNTORCH_OFFLINE", raising=False)
+    with serving_folder(SHARED / "text") as url:
+        spec = replace(data.SPECS["sherlock"], source=url + "sherlock-holmes-pg1661.txt")
+        monkeypatch.setitem(data.SPECS, "sherlock", spec)
+        text = data.sherlock_text()
+    assert text.startswith("The Adventures of Sherlock Holmes")
+    assert (nowhere / "cache" / "learntorch" / "text" / "sherlock-holmes-pg1661.txt").is_file()
+    assert "downloading sherlock" in capsys.readouterr().err

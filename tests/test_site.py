@@ -1,7 +1,9 @@
 """The site builds strictly from the stored notebooks and publishes every lesson."""
 
+import nbformat
+
 from learntorch.paths import ROOT
-from tools.notebooks import lesson_files
+from tools.notebooks import lesson_files, stored_notebook_path
 
 
 def test_every_lesson_has_a_page_a_notebook_and_a_script(built_site):
@@ -18,3 +20,12 @@ def test_every_lesson_is_in_the_navigation():
     config = (ROOT / "mkdocs.yml").read_text()
     for lesson in lesson_files():
         assert f"lessons/{lesson.stem}.ipynb" in config, f"{lesson.name} is missing from mkdocs.yml's nav"
+
+
+def test_worked_solutions_and_the_colab_setup_are_folded(built_site):
+    for lesson in lesson_files():
+        notebook = nbformat.read(stored_notebook_path(lesson), as_version=4)
+        solutions = sum("solution" in cell.metadata.get("tags", []) for cell in notebook.cells)
+        html = (built_site / "lessons" / lesson.stem / "index.html").read_text()
+        assert html.count('<details class="solution"><summary>Solution</summary>') == solutions, lesson.name
+        assert html.count('<details class="colab-setup">') == 1, lesson.name

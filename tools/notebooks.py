@@ -24,8 +24,9 @@ from nbclient import NotebookClient
 
 from learntorch.device import describe, pick_device
 from learntorch.paths import LESSONS_DIR, ROOT
+from tools import colab
+
 NOTEBOOKS_DIR = ROOT / "docs" / "lessons"
-REPO_URL = "https://github.com/learntorch/learntorch"
 ADDED_TAG = "added-by-learntorch"  # marks the cells this module adds to a stored notebook
 
 
@@ -54,9 +55,9 @@ def execute(notebook: nbformat.NotebookNode, profile: str, timeout: int = 3600) 
     return time.perf_counter() - start
 
 
-def lesson_cells(notebook: nbformat.NotebookNode) -> list[tuple[str, str]]:
-    """The (type, source) of a notebook's own cells, without the ones added here."""
-    return [(cell.cell_type, cell.source.strip()) for cell in notebook.cells
+def lesson_cells(notebook: nbformat.NotebookNode) -> list[tuple[str, str, list[str]]]:
+    """The (type, source, tags) of a notebook's own cells, without the ones added here."""
+    return [(cell.cell_type, cell.source.strip(), cell.metadata.get("tags", [])) for cell in notebook.cells
             if ADDED_TAG not in cell.metadata.get("tags", [])]
 
 
@@ -72,7 +73,8 @@ def run_record(profile: str, seconds: float) -> dict:
 
 def _added_cells(lesson: Path, run: dict) -> list[nbformat.NotebookNode]:
     stem = lesson.stem
-    colab = f"https://colab.research.google.com/github/{REPO_URL.split('github.com/')[1]}/blob/main/docs/lessons/{stem}.ipynb"
+    colab_link = (f"https://colab.research.google.com/github/{colab.REPO_URL.split('github.com/')[1]}"
+                  f"/blob/main/docs/lessons/{stem}.ipynb")
     # HTML, not Markdown admonition syntax: notebook cells are rendered by nbconvert,
     # and these classes are the site theme's own "info" box.
     run_info = nbformat.v4.new_markdown_cell(
@@ -82,12 +84,8 @@ def _added_cells(lesson: Path, run: dict) -> list[nbformat.NotebookNode]:
         f"<strong>{run['seconds']:.0f} s</strong> (torch {run['torch']}).</p>\n"
         f'<p><a href="{stem}.ipynb">Download the notebook</a> · '
         f'<a href="{stem}.py">Download the script</a> · '
-        f'<a href="{colab}">Open in Colab</a></p></div>')
-    colab_setup = nbformat.v4.new_code_cell(
-        "# In Google Colab the course's package is not installed yet: install it first.\n"
-        "import subprocess, sys\n"
-        "if \"google.colab\" in sys.modules:\n"
-        f"    subprocess.run([sys.executable, \"-m\", \"pip\", \"install\", \"-q\", \"git+{REPO_URL}\"], check=True)")
+        f'<a href="{colab_link}">Open in Colab</a></p></div>')
+    colab_setup = nbformat.v4.new_code_cell(colab.install_cell(lesson))
     for cell, cell_id in ((run_info, "about-this-page"), (colab_setup, "colab-setup")):
         cell.id = cell_id  # fixed ids: rebuilding these cells changes nothing that stays the same
         cell.metadata["tags"] = [ADDED_TAG]
@@ -98,7 +96,7 @@ def dress(notebook: nbformat.NotebookNode, lesson: Path, run: dict) -> nbformat.
     """The executed lesson with the cells this module adds after its title, and its run record."""
     title, *rest = [cell for cell in notebook.cells if ADDED_TAG not in cell.metadata.get("tags", [])]
     notebook.cells = [title, *_added_cells(lesson, run), *rest]
-    notebook.metadata["learntorch"] = run
+    notebook.metadata.update(colab.notebook_metadata(lesson), learntorch=run)
     return notebook
 
 

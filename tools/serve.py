@@ -23,7 +23,7 @@ def main() -> None:
     # was started with SIGINT ignored, as background jobs of a script are.
     signal.signal(signal.SIGINT, _stop)
     signal.signal(signal.SIGTERM, _stop)
-    parser = argparse.ArgumentParser(description=__doc__)
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--host", default="127.0.0.1", help="address to bind (default: this machine only)")
     parser.add_argument("--site-port", type=int, default=8000)
     parser.add_argument("--demo-port", type=int, default=7860)
