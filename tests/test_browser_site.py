@@ -61,3 +61,18 @@ def test_dark_mode_toggle(page, site_url):
     page.locator("form[data-md-component='palette'] label:visible").first.click()
     page.wait_for_function(f"{scheme} === 'slate'")
     page.screenshot(path=ARTIFACTS / "site-dark.png")
+
+
+@pytest.mark.parametrize("path", ["", "lessons/06_fashion_ann_gpu/", "demos/"])
+def test_a_phone_reads_the_page_without_scrolling_it_sideways(site_url, path):
+    with browser_page(color_scheme="light", viewport={"width": 390, "height": 844}) as page:
+        page.goto(site_url + path)
+        width = page.evaluate("() => [document.documentElement.scrollWidth, window.innerWidth]")
+        assert width[0] <= width[1], f"the page is {width[0]} px wide in a {width[1]} px window"
+        prompts = page.locator(".jp-InputPrompt, .jp-OutputPrompt")
+        assert all(not prompt.is_visible() for prompt in prompts.all()[:20])
+        code = page.locator(".jp-InputArea-editor").first
+        if path.startswith("lessons"):  # the code takes the width the prompts gave up
+            assert code.bounding_box()["width"] > 300
+        page.screenshot(path=ARTIFACTS / f"phone-{path.strip('/').replace('/', '-') or 'home'}.png",
+                        full_page=False)

@@ -28,12 +28,12 @@ LABEL = "[data-testid=label-output-value]:visible"
 
 @contextlib.contextmanager
 def browser_page(**context_options):
-    """A page of a headless Chromium window, 1280 x 900."""
+    """A page of a headless Chromium window, 1280 x 900 unless ``viewport`` says otherwise."""
     from playwright.sync_api import sync_playwright
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS)
         try:
-            context = browser.new_context(viewport={"width": 1280, "height": 900}, **context_options)
+            context = browser.new_context(**{"viewport": {"width": 1280, "height": 900}, **context_options})
             yield context.new_page()
         finally:
             browser.close()
