@@ -1,5 +1,7 @@
 """The site builds strictly from the stored notebooks and publishes every lesson."""
 
+from html.parser import HTMLParser
+
 import nbformat
 
 from learntorch.paths import ROOT
@@ -29,3 +31,29 @@ def test_worked_solutions_and_the_colab_setup_are_folded(built_site):
         html = (built_site / "lessons" / lesson.stem / "index.html").read_text()
         assert html.count('<details class="solution"><summary>Solution</summary>') == solutions, lesson.name
         assert html.count('<details class="colab-setup">') == 1, lesson.name
+
+
+class _Nesting(HTMLParser):
+    """Counts <div> and <details> end tags that do not close the innermost open one."""
+
+    def __init__(self):
+        super().__init__()
+        self.open, self.mismatched = [], 0
+
+    def handle_starttag(self, tag, attrs):
+        if tag in ("div", "details"):
+            self.open.append(tag)
+
+    def handle_endtag(self, tag):
+        if tag in ("div", "details"):
+            if self.open and self.open[-1] == tag:
+                self.open.pop()
+            else:
+                self.mismatched += 1
+
+
+def test_folding_keeps_every_lesson_page_well_nested(built_site):
+    for lesson in lesson_files():
+        nesting = _Nesting()
+        nesting.feed((built_site / "lessons" / lesson.stem / "index.html").read_text())
+        assert nesting.mismatched == 0 and not nesting.open, lesson.name

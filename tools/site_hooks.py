@@ -40,15 +40,20 @@ def _card_table(folder: Path) -> str:
 
 
 # A rendered notebook is a sequence of cells, each a <div class="jp-Cell ..."> whose class
-# list names its tags (celltag_<tag>); a cell runs until the next one starts.
-_CELL_START = re.compile(r'<div[^>]*class="jp-Cell [^"]*"')
+# list names its tags (celltag_<tag>); a code cell's div directly wraps a second one of the
+# same classes. A cell runs until the next (outer) one starts.
+_CELL_START = re.compile(r'<div[^>]*class="jp-Cell [^"]*"[^>]*>')
 _FOLDED = {"celltag_solution": ("solution", "Solution"),
            "celltag_added-by-learntorch": ("colab-setup", "Setup for Google Colab (runs only there)")}
 
 
 def _fold_cells(html: str) -> str:
     """Wrap each solution cell, and the Colab setup cell, in a closed <details> box."""
-    starts = [match.start() for match in _CELL_START.finditer(html)]
+    starts, previous_end = [], None
+    for match in _CELL_START.finditer(html):
+        if previous_end is None or html[previous_end:match.start()].strip():  # not directly nested
+            starts.append(match.start())
+        previous_end = match.end()
     end = html.find("</div> <!-- jp-Notebook -->")
     bounds = list(zip(starts, starts[1:] + [end if end != -1 else len(html)]))
     for start, stop in reversed(bounds):
