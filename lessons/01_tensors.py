@@ -36,7 +36,7 @@ from sklearn.datasets import load_sample_image
 
 from learntorch.data import image_tensors
 from learntorch.device import describe, pick_device, seed_everything
-from learntorch.plots import image_grid
+from learntorch.plots import describe as describe_figure, image_grid
 from learntorch.profile import pick
 
 seed_everything(0)
@@ -127,6 +127,8 @@ ax.imshow(digit, cmap="gray")
 ax.add_patch(plt.Rectangle((13.5, 6.5), 8, 10, fill=False, edgecolor="red"))
 ax.set_title(f"MNIST test image 0: a {test_labels[0].item()}")
 ax.axis("off")
+describe_figure(fig, f"MNIST test image 0, a handwritten {test_labels[0].item()}: 28 x 28 grayscale pixels, "
+                     "white stroke on black, with a red box around rows 7-16, columns 14-21.")
 plt.show()
 
 # %% [markdown]
@@ -159,6 +161,8 @@ for ax, channel, name in zip(axes[1:], china, ("red", "green", "blue")):
     ax.set_title(f"{name} channel")
 for ax in axes:
     ax.axis("off")
+describe_figure(fig, f"scikit-learn's sample photo china.jpg ({china.shape[2]} x {china.shape[1]} pixels), "
+                     "then its red, green and blue channels, each shown as a grayscale image.")
 plt.show()
 
 # %% [markdown]
@@ -294,8 +298,8 @@ for dtype in float_types:
 
 # %% [markdown]
 # What does that do to actual numbers? Each value below is stored in every type and read
-# back. Note `float16` turning 70000 into infinity, `float8_e4m3fn` clipping it to 448, and
-# 0.00001 vanishing to 0 in `float8_e4m3fn`.
+# back. Look at the last two rows: 0.00001 is below the smallest number `float8_e4m3fn`
+# can hold, and 70000 is above the largest finite `float16` and `float8_e5m2`.
 
 # %%
 values = torch.tensor([0.1, 1 / 3, 3.14159265, 1000.5, 0.00001, 70000.0], dtype=torch.float64)
@@ -305,24 +309,59 @@ for value in values:
     print(f"{value.item():14.8g}" + "".join(f"{s:15.8g}" for s in stored))
 
 # %% [markdown]
+# Too large a value is where the types differ most. `float16` and `float8_e5m2` have an
+# infinity and overflow to it. `float8_e4m3fn` has none (the "fn" means *finite*, no
+# infinities); what a conversion to it does with 70000 depends on the library, so look
+# at what this PyTorch does:
+
+# %%
+too_large = torch.tensor(70000.0)
+for dtype in (torch.float16, torch.float8_e5m2, torch.float8_e4m3fn):
+    print(f"70000 stored as {str(dtype).removeprefix('torch.'):14s} -> {too_large.to(dtype).item():g}"
+          f"   (largest finite value: {torch.finfo(dtype).max:g})")
+print("and 0.00001 as float8_e4m3fn ->", torch.tensor(0.00001).to(torch.float8_e4m3fn).item())
+
+# %% [markdown]
+# This PyTorch *saturates*: a value beyond `float8_e4m3fn`'s range comes back as its
+# largest value, 448 (so does 1000.5 in the table). Other libraries turn it into NaN
+# ("not a number") instead, so code that converts to 8-bit floats scales its values into
+# range first rather than relying on either behaviour.
+
+# %% [markdown]
 # Now over a wide range of magnitudes: many values between 10^-10 and 10^6 are stored in
 # each low-precision type, and the plot shows the **worst** relative error among the
 # values in each narrow band (one band = a quarter of a power of ten). Each curve is flat,
-# at half its `eps`, inside the range its exponent covers; it climbs where numbers become
-# too small to keep all their bits (the *subnormal* range) and hits 100% where they
-# underflow to zero or overflow to infinity. float32's own error, about 6e-8, would sit
-# far below this plot.
+# at about half its `eps` (never above it), inside the range its exponent covers; it
+# climbs where numbers become too small to keep all their bits (the *subnormal* range)
+# and hits 100% where they underflow to zero or overflow to infinity. `float8_e4m3fn`,
+# which has no infinity, instead climbs towards 100% above 448, where every value comes
+# back as 448 (more on that below). float32's own error, about 6e-8, would sit far below
+# this plot.
 
 # %%
 bands, values_per_band = 16 * 4, pick(smoke=64, full=512)
 magnitudes = torch.logspace(-10, 6, bands * values_per_band)  # float32 reference values
 band_centres = magnitudes.view(bands, values_per_band)[:, values_per_band // 2]
 fig, ax = plt.subplots(figsize=(8, 3.8))
+summaries = []
 for dtype in float_types[2:]:
     stored = magnitudes.to(dtype).float()
     relative_error = ((stored - magnitudes).abs() / magnitudes).nan_to_num(nan=1.0).clamp(max=1.0)
     worst_per_band = relative_error.view(bands, values_per_band).amax(dim=1)  # (64,)
-    ax.plot(band_centres, worst_per_band, label=str(dtype).removeprefix("torch."))
+    name = str(dtype).removeprefix("torch.")
+    ax.plot(band_centres, worst_per_band, label=name)
+    info = torch.finfo(dtype)
+    normal = (band_centres > 2 * info.smallest_normal) & (band_centres < info.max / 2)
+    lost = band_centres[worst_per_band >= 1]  # bands where some value became 0 or inf
+    summary = (f"{name} between {worst_per_band[normal].min():.2g} and {worst_per_band[normal].max():.2g} "
+               f"in its normal range (half its eps: {info.eps / 2:.2g})")
+    if (lost < 1).any():
+        summary += f", 100% from {lost[lost < 1].max():.0e} down"
+    if (lost > 1).any():
+        summary += f", 100% from {lost[lost > 1].min():.0e} up"
+    elif worst_per_band[-1] > 0.5:  # no infinity to overflow to: saturated at its largest value
+        summary += f", climbing to {worst_per_band[-1]:.4f} at 1e6"
+    summaries.append(summary)
 ax.set_xscale("log")
 ax.set_yscale("log")
 ax.set_xlabel("value (stored exactly in float32)")
@@ -330,6 +369,8 @@ ax.set_ylabel("worst relative error")
 ax.set_title("Precision and range of 16- and 8-bit floats")
 ax.grid(alpha=0.3)
 ax.legend(loc="center left")
+describe_figure(fig, "Worst relative error of values from 1e-10 to 1e6 stored in each type, per quarter "
+                     "decade, log-log: " + "; ".join(summaries) + ".")
 plt.show()
 
 # %% [markdown]
@@ -364,7 +405,9 @@ print("convert first, then compute:", weights_fp8.float() * 2)
 # %%
 print("int8 127 + 1      =", (torch.tensor([127], dtype=torch.int8) + 1).item())
 print("uint8 pixel 250 + 10 =", (torch.tensor([250], dtype=torch.uint8) + 10).item(), "(wrapped around)")
-print("as float, scaled to [0, 1]:", (torch.tensor([250], dtype=torch.uint8).float() + 10) / 255)
+pixel = torch.tensor([250], dtype=torch.uint8).float()  # convert first
+print("as float: 250 + 10 =", (pixel + 10).item(),
+      " clamped to the pixel range 0..255:", (pixel + 10).clamp(0, 255).item())
 for dtype in (torch.int8, torch.int16, torch.int32, torch.int64, torch.uint8):
     info = torch.iinfo(dtype)
     print(f"{str(dtype):12s} range {info.min:>26,d} .. {info.max:,d}")
@@ -800,22 +843,138 @@ for candidate in dict.fromkeys([torch.device("cpu"), device]):  # the CPU, and t
 #
 # ## Exercises
 #
-# 1. A batch of 64 grayscale 28x28 digits is to be fed to a CNN. Build it from
-#    `test_images` in the layout the CNN expects and print its shape. How many bytes does
-#    it take as `uint8`, as `float32` and as `bfloat16`?
-# 2. Load `load_sample_image("flower.jpg")`, convert it to (C, H, W), and show only its
-#    green channel. Then show the image with its red and blue channels swapped, using
-#    indexing with a list of channel numbers.
-# 3. Find the smallest positive integer that `float16` cannot store exactly, and the one
-#    for `bfloat16`. (Hint: try `torch.arange(3000.).to(dtype).float()` and compare.)
-#    Explain the difference with `torch.finfo`.
-# 4. Quantize `torch.linspace(-1, 1, 11)` to `qint8` with scale 0.1 and then with scale
-#    0.001. What happens to values outside the range a scale can represent?
-# 5. Given `t = torch.arange(24).view(2, 3, 4)`, predict before running: which of
-#    `t.permute(2, 0, 1).view(-1)`, `t.permute(2, 0, 1).reshape(-1)` and
-#    `t.transpose(0, 1).contiguous().view(-1)` work, and which share memory with `t`?
-# 6. Normalise the MNIST test set with one mean and one standard deviation over all its
-#    pixels, and check the result. Then compute the mean image of all digits and subtract
-#    it from every image with broadcasting; what shapes meet?
-# 7. Write `a = torch.zeros(3); b = a; b += 1` and `c = torch.zeros(3); d = c; d = d + 1`.
-#    Print `a` and `c` and explain the difference with `data_ptr()`.
+# Each exercise has a worked solution under it. Try it yourself first, then open the
+# solution and compare.
+
+# %% [markdown]
+# **1.** A batch of 64 grayscale 28x28 digits is to be fed to a CNN. Build it from
+# `test_images` in the layout the CNN expects and print its shape. How many bytes does
+# it take as `uint8`, as `float32` and as `bfloat16`?
+
+# %% tags=["solution"]
+# A CNN wants (batch, channels, height, width); grayscale means one channel, so the
+# channel axis is inserted with unsqueeze(1).
+digit_batch = test_images[:64].unsqueeze(1)  # (64, 28, 28) -> (64, 1, 28, 28)
+print("shape:", tuple(digit_batch.shape))
+for dtype in (torch.uint8, torch.float32, torch.bfloat16):
+    converted = digit_batch.to(dtype)
+    print(f"{str(dtype):15s} {converted.element_size()} byte(s) x {converted.numel():,} entries "
+          f"= {converted.numel() * converted.element_size():,} bytes")
+# The entries are the same 50,176 numbers each time; only the bytes per entry change
+# (1, 4 and 2), so float32 costs four times the uint8 file data and bfloat16 twice.
+
+# %% [markdown]
+# **2.** Load `load_sample_image("flower.jpg")`, convert it to (C, H, W), and show only its
+# green channel. Then show the image with its red and blue channels swapped, using
+# indexing with a list of channel numbers.
+
+# %% tags=["solution"]
+flower = torch.tensor(load_sample_image("flower.jpg")).permute(2, 0, 1)  # (H, W, C) -> (C, H, W)
+print("flower (C, H, W):", tuple(flower.shape))
+green = flower[1]  # (H, W): channel 1 of (red, green, blue)
+swapped = flower[[2, 1, 0]]  # a list index picks channels in that order: blue, green, red
+print("red of the swapped image is the original blue:", torch.equal(swapped[0], flower[2]))
+image_grid([green, swapped.permute(1, 2, 0)],  # matplotlib wants (H, W, C) for colour
+           titles=["green channel", "red and blue swapped"], columns=2)
+plt.show()
+# Indexing with a list copies the chosen channels into a new tensor in the listed order,
+# so the same trick reorders RGB to BGR (the order OpenCV uses).
+
+# %% [markdown]
+# **3.** Find the smallest positive integer that `float16` cannot store exactly, and the one
+# for `bfloat16`. (Hint: try `torch.arange(3000.).to(dtype).float()` and compare.)
+# Explain the difference with `torch.finfo`.
+
+# %% tags=["solution"]
+integers = torch.arange(3000.0)  # 0, 1, ..., 2999, all exact in float32
+for dtype in (torch.float16, torch.bfloat16):
+    round_trip = integers.to(dtype).float()
+    first_miss = int(integers[round_trip != integers][0])
+    eps = torch.finfo(dtype).eps
+    print(f"{str(dtype):15s} first integer not stored exactly: {first_miss} (stored as "
+          f"{round_trip[first_miss].item():g}); eps = {eps:g} = 2^{torch.log2(torch.tensor(eps)).item():g}")
+# eps = 2^-m, where m is the number of stored mantissa bits (10 for float16, 7 for
+# bfloat16). Between 2^k and 2^(k+1) the gap between neighbouring numbers is 2^k * eps,
+# so the gap reaches 2 at 2^(m+1): float16 stores every integer up to 2048 and then only
+# even ones (2049 rounds to 2048); bfloat16 stops at 256 (257 rounds to 256).
+
+# %% [markdown]
+# **4.** Quantize `torch.linspace(-1, 1, 11)` to `qint8` with scale 0.1 and then with scale
+# 0.001. What happens to values outside the range a scale can represent?
+
+# %% tags=["solution"]
+ramp = torch.linspace(-1, 1, 11)
+with warnings.catch_warnings():
+    warnings.simplefilter("ignore")  # the deprecation warning shown above
+    for scale in (0.1, 0.001):
+        ramp_q = torch.quantize_per_tensor(ramp, scale=scale, zero_point=0, dtype=torch.qint8)
+        print(f"scale {scale}: representable {-128 * scale:g} .. {127 * scale:g}")
+        print("  codes:      ", ramp_q.int_repr().tolist())
+        print("  dequantized:", [round(v, 4) for v in ramp_q.dequantize().tolist()])
+# With scale 0.1 the codes -10 .. 10 fit easily in -128 .. 127 and every value comes back
+# (to float32 rounding). With scale 0.001 the range is only -0.128 .. 0.127: values
+# outside it are clamped to the end codes -128 and 127, an error far above scale / 2.
+# Choosing the scale is a trade: small steps for precision, enough range for the largest
+# value.
+
+# %% [markdown]
+# **5.** Given `t = torch.arange(24).view(2, 3, 4)`, predict before running: which of
+# `t.permute(2, 0, 1).view(-1)`, `t.permute(2, 0, 1).reshape(-1)` and
+# `t.transpose(0, 1).contiguous().view(-1)` work, and which share memory with `t`?
+
+# %% tags=["solution"]
+t = torch.arange(24).view(2, 3, 4)
+attempts = {"t.permute(2, 0, 1).view(-1)": lambda: t.permute(2, 0, 1).view(-1),
+            "t.permute(2, 0, 1).reshape(-1)": lambda: t.permute(2, 0, 1).reshape(-1),
+            "t.transpose(0, 1).contiguous().view(-1)": lambda: t.transpose(0, 1).contiguous().view(-1)}
+for code, attempt in attempts.items():
+    try:
+        flat_t = attempt()
+        print(f"{code:40s} works; shares memory with t: {flat_t.data_ptr() == t.data_ptr()}")
+    except RuntimeError as error:
+        print(f"{code:40s} fails: {str(error).split(' (')[0]}")
+# permute leaves a non-contiguous tensor (strides reordered), so view cannot flatten it.
+# reshape copies when it must, and here it must. contiguous() copies into a fresh
+# contiguous block first, after which view works on that copy. Both working versions
+# therefore hold their own memory.
+
+# %% [markdown]
+# **6.** Normalise the MNIST test set with one mean and one standard deviation over all its
+# pixels, and check the result. Then compute the mean image of all digits and subtract
+# it from every image with broadcasting; what shapes meet?
+
+# %% tags=["solution"]
+pixels = test_images.float() / 255  # (10000, 28, 28) in [0, 1]
+mean, std = pixels.mean(), pixels.std()  # two scalars over all 7.84 million pixels
+standardised = (pixels - mean) / std
+print(f"mean {mean:.4f}, std {std:.4f} -> after: mean {standardised.mean():.4f}, std {standardised.std():.4f}")
+
+mean_image = pixels.mean(dim=0)  # (28, 28): the average of all 10 000 digits
+centred = pixels - mean_image  # (10000, 28, 28) - (28, 28)
+print("shapes:", tuple(pixels.shape), "-", tuple(mean_image.shape), "->", tuple(centred.shape))
+print(f"largest per-pixel mean after centring: {centred.mean(dim=0).abs().max():.1e}")
+# Aligned from the right, (28, 28) meets the last two axes of (10000, 28, 28); the
+# missing first axis counts as size 1 and is stretched over the 10 000 images. Scalars
+# broadcast against anything, which is why the first normalisation needed no reshaping.
+
+# %% [markdown]
+# **7.** Write `a = torch.zeros(3); b = a; b += 1` and `c = torch.zeros(3); d = c; d = d + 1`.
+# Print `a` and `c` and explain the difference with `data_ptr()`.
+
+# %% tags=["solution"]
+a = torch.zeros(3)
+b = a
+b += 1  # in place: writes into the memory that a and b both name
+c = torch.zeros(3)
+d = c
+d = d + 1  # a new tensor in new memory; the name d now points there, c is untouched
+print("a:", a, " a and b share memory:", a.data_ptr() == b.data_ptr())
+print("c:", c, " c and d share memory:", c.data_ptr() == d.data_ptr())
+# `b = a` copies no data: both names refer to one tensor. `+=` is the in-place add_,
+# so a changes too. `d + 1` allocates a result and rebinds the name d to it.
+
+# %% [markdown]
+# ## Next
+#
+# Tensors can record how they were computed. [Lesson 2: Autograd](../02_autograd/) uses
+# that record to compute gradients: by hand first, then with `backward()`.

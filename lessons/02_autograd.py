@@ -33,6 +33,8 @@ import torch
 
 from learntorch.data import image_tensors
 from learntorch.device import seed_everything
+from learntorch.plots import describe
+from learntorch.profile import pick
 
 seed_everything(0)
 torch.set_printoptions(precision=6, sci_mode=False)
@@ -193,7 +195,9 @@ def print_graph(node, depth: int = 0, seen=None) -> None:
             print_graph(next_node, depth + 1, seen)
 
 
-print("loss.grad_fn:", loss.grad_fn)
+print("loss.grad_fn is a", loss.grad_fn.name(), "node; its next_functions point to",
+      [node.name() if node is not None else None for node, _ in loss.grad_fn.next_functions])
+print()
 print_graph(loss.grad_fn)
 print()
 for name, tensor in {"x": x, "w": w, "z": z, "ŷ": y_hat, "L": loss}.items():
@@ -463,11 +467,14 @@ for index, name in enumerate("abc"):
 exact = point.grad[0].item()
 steps = torch.logspace(-12, 0, 49).tolist()
 fig, ax = plt.subplots(figsize=(7, 3.6))
+summaries = []
 for dtype in (torch.float32, torch.float64):
     at = point.detach().to(dtype)
     errors = [max(abs(central_difference(f, at, 0, h) - exact), 1e-16) for h in steps]
     best = min(range(len(steps)), key=errors.__getitem__)
     print(f"{str(dtype):14s} smallest error {errors[best]:.1e} at h = {steps[best]:.0e}")
+    summaries.append(f"{str(dtype).removeprefix('torch.')} smallest error {errors[best]:.1e} at h = "
+                     f"{steps[best]:.0e}, error {errors[0]:.1e} at h = 1e-12 and {errors[-1]:.1e} at h = 1")
     ax.plot(steps, errors, "o-", markersize=3, label=str(dtype).removeprefix("torch."))
 ax.set_xscale("log")
 ax.set_yscale("log")
@@ -476,6 +483,8 @@ ax.set_ylabel("|finite difference − autograd|")
 ax.set_title("∂f/∂a by central differences: rounding (left) vs truncation (right)")
 ax.grid(alpha=0.3)
 ax.legend()
+describe(fig, "Error of the central-difference estimate of ∂f/∂a against the step h, both axes "
+              "logarithmic, h from 1e-12 to 1: " + "; ".join(summaries) + ".")
 plt.show()
 
 # %% [markdown]
@@ -539,9 +548,11 @@ for step in (0, 1, 2, 5, 10, 20, 30):
 
 # %%
 fig, ax = plt.subplots(figsize=(8, 4))
+endings = []
 for learning_rate in (0.02, 0.1, 0.5, 0.85, 1.02):
-    ax.plot(gradient_descent(start=-2.0, learning_rate=learning_rate, steps=steps),
-            "o-", markersize=3, label=f"learning rate {learning_rate}")
+    walk = gradient_descent(start=-2.0, learning_rate=learning_rate, steps=steps)
+    ax.plot(walk, "o-", markersize=3, label=f"learning rate {learning_rate}")
+    endings.append(f"{learning_rate}: x = {walk[-1]:.4g} after {steps} steps")
 ax.axhline(3, color="black", linestyle="--", linewidth=1, label="minimum x = 3")
 ax.set_ylim(-4, 10)
 ax.set_xlabel("step")
@@ -549,6 +560,8 @@ ax.set_ylabel("x")
 ax.set_title("Gradient descent on (x − 3)²")
 ax.grid(alpha=0.3)
 ax.legend(loc="upper right", fontsize=8)
+describe(fig, "x over 30 steps of gradient descent on (x − 3)² from x = −2, one line per learning "
+              "rate, with the minimum x = 3 dashed; " + "; ".join(endings) + ".")
 plt.show()
 
 # %% [markdown]
@@ -573,20 +586,221 @@ plt.show()
 #
 # ## Exercises
 #
-# 1. For `f(x) = x³ − 2x` compute `f'(2)` by hand and with autograd. Then compute the second
-#    derivative with `torch.autograd.grad(..., create_graph=True)` applied twice.
-# 2. Change the neuron's label to `y = 1` and predict, before running, the sign of
-#    `∂L/∂w`. Which way will gradient descent move `w`, and why does that make sense?
-# 3. Replace the hand-written loss by `binary_cross_entropy_with_logits(z, y)` and print
-#    the graph again. How many nodes does it have now? Why is this version preferred
-#    numerically when `z` is large?
-# 4. In the accumulation example, forget the `/ micro_batches`. By what factor is the
-#    gradient off? Which optimizer setting would compensate?
-# 5. Time 200 forward passes of `network` on the 512 digits with tracking, under
-#    `no_grad()` and under `inference_mode()`. Repeat a few times; how stable are the
-#    differences on your machine?
-# 6. Fix `SinWithWrongGradient` and show that `gradcheck` now passes. Then run gradcheck
-#    on the fixed version with float32 inputs and explain the outcome.
-# 7. Run gradient descent on `L(x, y) = (x − 3)² + 10·(y + 1)²` with one learning rate for
-#    both. Plot both coordinates over the steps. What is the largest learning rate that
-#    still converges, and which coordinate limits it?
+# Each exercise has a worked solution under it. Try it yourself first, then open the
+# solution and compare.
+
+# %% [markdown]
+# **1.** For `f(x) = x³ − 2x` compute `f'(2)` by hand and with autograd. Then compute the second
+# derivative with `torch.autograd.grad(..., create_graph=True)` applied twice.
+
+# %% tags=["solution"]
+# By hand: f'(x) = 3x² − 2, so f'(2) = 10; f''(x) = 6x, so f''(2) = 12.
+x = torch.tensor(2.0, requires_grad=True)
+f_of_x = x ** 3 - 2 * x
+# create_graph=True records the backward pass itself, so its result can be differentiated again.
+(first,) = torch.autograd.grad(f_of_x, x, create_graph=True)
+(second,) = torch.autograd.grad(first, x)
+print(f"f'(2):  by hand {3 * 2 ** 2 - 2}, autograd {first.item()}")
+print(f"f''(2): by hand {6 * 2}, autograd {second.item()}")
+# Without create_graph=True the first grad() returns a plain number with no grad_fn, and
+# the second grad() fails: there is no graph left to walk.
+
+# %% [markdown]
+# **2.** Change the neuron's label to `y = 1` and predict, before running, the sign of
+# `∂L/∂w`. Which way will gradient descent move `w`, and why does that make sense?
+
+# %% tags=["solution"]
+# Prediction: ∂L/∂w = (ŷ − y)·x. With y = 1 and ŷ < 1, ŷ − y is negative, and x = 6.7 is
+# positive, so the gradient is negative and gradient descent (w − rate · gradient)
+# increases w.
+x = torch.tensor(6.7)
+w = torch.tensor(0.5, requires_grad=True)
+b = torch.tensor(-2.0, requires_grad=True)
+label = torch.tensor(1.0)
+y_hat = torch.sigmoid(w * x + b)
+loss = torch.nn.functional.binary_cross_entropy(y_hat, label)
+loss.backward()
+print(f"ŷ = {y_hat.item():.4f}, ∂L/∂w = {w.grad.item():.4f} (by hand (ŷ − 1)·x = {(y_hat.item() - 1) * 6.7:.4f})")
+with torch.no_grad():
+    w_after = w - 0.1 * w.grad  # one step with learning rate 0.1
+    y_hat_after = torch.sigmoid(w_after * x + b)
+print(f"after one step: w = {w_after.item():.4f}, ŷ = {y_hat_after.item():.4f}, "
+      f"loss {loss.item():.4f} -> {torch.nn.functional.binary_cross_entropy(y_hat_after, label).item():.4f}")
+# A larger w makes z = w·x + b larger for this positive x, which pushes ŷ towards the
+# label 1: the step makes the neuron more confident that this example is positive.
+
+# %% [markdown]
+# **3.** Replace the hand-written loss by `binary_cross_entropy_with_logits(z, y)` and print
+# the graph again. How many nodes does it have now? Why is this version preferred
+# numerically when `z` is large?
+
+# %% tags=["solution"]
+def count_nodes(node, seen=None) -> int:
+    """The number of distinct backward nodes reachable from `node`."""
+    seen = set() if seen is None else seen
+    if node is None or node in seen:
+        return 0
+    seen.add(node)
+    return 1 + sum(count_nodes(next_node, seen) for next_node, _ in node.next_functions)
+
+
+x = torch.tensor(6.7, requires_grad=True)
+y = torch.tensor(0.0)
+w = torch.tensor(0.5, requires_grad=True)
+b = torch.tensor(-2.0, requires_grad=True)
+names = {id(x): "x", id(w): "w", id(b): "b"}  # print_graph labels the leaves with these
+
+z = w * x + b
+y_hat = torch.sigmoid(z)
+by_hand_loss = -(y * torch.log(y_hat) + (1 - y) * torch.log(1 - y_hat))
+fused_loss = torch.nn.functional.binary_cross_entropy_with_logits(z, y)
+print_graph(fused_loss.grad_fn)
+print(f"nodes: {count_nodes(fused_loss.grad_fn)} with the fused loss, "
+      f"{count_nodes(by_hand_loss.grad_fn)} with the hand-written one; "
+      f"losses {fused_loss.item():.6f} and {by_hand_loss.item():.6f}")
+
+# Large logits: the sigmoid rounds to exactly 1.0 in float32, and the logs break.
+for big_z, target in ((40.0, 0.0), (40.0, 1.0)):
+    big_z, target = torch.tensor(big_z), torch.tensor(target)
+    p = torch.sigmoid(big_z)
+    naive = -(target * torch.log(p) + (1 - target) * torch.log(1 - p))
+    fused = torch.nn.functional.binary_cross_entropy_with_logits(big_z, target)
+    print(f"z = {big_z.item():.0f}, y = {target.item():.0f}: σ(z) = {p.item()}, "
+          f"hand-written loss {naive.item()}, with logits {fused.item():.6g}")
+# The fused loss computes log σ(z) and log(1 − σ(z)) straight from z, rewritten so that
+# nothing overflows (log(1 − σ(z)) = −z − log(1 + e^(−z)) for large z). It never forms the
+# rounded probability, so a confident mistake costs about z (here 40) instead of inf, and a
+# confident right answer costs about 0 instead of 0 · log 0 = nan. The graph is shorter too:
+# one node does the work of the sigmoid, the two logs and the arithmetic around them.
+
+# %% [markdown]
+# **4.** In the accumulation example, forget the `/ micro_batches`. By what factor is the
+# gradient off? Which optimizer setting would compensate?
+
+# %% tags=["solution"]
+w = torch.tensor(0.5, requires_grad=True)
+b = torch.tensor(-2.0, requires_grad=True)
+for micro_inputs, micro_targets in zip(features.chunk(micro_batches), labels.chunk(micro_batches)):
+    neuron_loss(micro_inputs, micro_targets).backward()  # no division this time
+forgotten = (w.grad.item(), b.grad.item())
+print(f"without the division: dL/dw = {forgotten[0]:.6f}, dL/db = {forgotten[1]:.6f}")
+print(f"ratio to the whole-batch gradient: {forgotten[0] / whole_batch[0]:.4f}, {forgotten[1] / whole_batch[1]:.4f}")
+# Each micro-batch loss is a mean over its 2 examples; adding 4 such means gives 4 times
+# the mean over all 8. For plain gradient descent the update is rate x gradient, so a
+# learning rate divided by micro_batches (4) makes exactly the same step. (Adam divides
+# each gradient by its own running size, so it barely notices a constant factor.)
+
+# %% [markdown]
+# **5.** Time 200 forward passes of `network` on the 512 digits with tracking, under
+# `no_grad()` and under `inference_mode()`. Repeat a few times; how stable are the
+# differences on your machine?
+
+# %% tags=["solution"]
+import contextlib
+import time
+
+passes, repeats = pick(smoke=10, full=200), 3
+modes = {"tracking": contextlib.nullcontext, "no_grad": torch.no_grad, "inference_mode": torch.inference_mode}
+for repeat in range(1, repeats + 1):
+    timings = []
+    for name, mode in modes.items():
+        start = time.perf_counter()
+        with mode():
+            for _ in range(passes):
+                network(digits)
+        timings.append(f"{name} {(time.perf_counter() - start) / passes * 1000:6.2f} ms")
+    print(f"run {repeat}, per forward pass: " + " | ".join(timings))
+# Compare the three columns with the spread between runs of the same column. Here the
+# matrix products dominate and are identical in all three modes; what tracking adds is
+# bookkeeping plus keeping the activations alive for a backward pass that never comes.
+# On a busy or small machine that difference can be smaller than the noise between runs:
+# the memory saving measured earlier is the reliable gain, the speed-up is a bonus.
+
+# %% [markdown]
+# **6.** Fix `SinWithWrongGradient` and show that `gradcheck` now passes. Then run gradcheck
+# on the fixed version with float32 inputs and explain the outcome.
+
+# %% tags=["solution"]
+import warnings
+
+
+class Sin(torch.autograd.Function):
+    @staticmethod
+    def forward(ctx, t):
+        ctx.save_for_backward(t)
+        return torch.sin(t)
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        (t,) = ctx.saved_tensors
+        return grad_output * torch.cos(t)  # d sin(t)/dt = cos(t)
+
+
+print("gradcheck(Sin), float64:", torch.autograd.gradcheck(Sin.apply, inputs[:1]))
+single = inputs[0].detach().float().requires_grad_()
+with warnings.catch_warnings(record=True) as caught:
+    warnings.simplefilter("always")
+    passed = torch.autograd.gradcheck(Sin.apply, (single,), raise_exception=False)
+print("gradcheck(Sin), float32:", passed)
+for warning in caught:
+    print("warning:", str(warning.message).split(". This")[0])
+# The backward is now right, and in float64 gradcheck agrees. In float32 it fails anyway:
+# gradcheck's finite differences use a step of 1e-6, where float32 rounding (eps about
+# 1e-7) swamps the difference of the two function values, as the plot above showed. The
+# numerical Jacobian is wrong, not the analytic one. Always gradcheck in float64.
+
+# %% [markdown]
+# **7.** Run gradient descent on `L(x, y) = (x − 3)² + 10·(y + 1)²` with one learning rate for
+# both. Plot both coordinates over the steps. What is the largest learning rate that
+# still converges, and which coordinate limits it?
+
+# %% tags=["solution"]
+def descend_2d(learning_rate: float, steps: int = 40) -> torch.Tensor:
+    """Gradient descent on (x − 3)² + 10(y + 1)² from (−2, 2); returns the path, (steps + 1, 2)."""
+    point = torch.tensor([-2.0, 2.0], requires_grad=True)
+    path = [point.detach().clone()]
+    for _ in range(steps):
+        loss = (point[0] - 3) ** 2 + 10 * (point[1] + 1) ** 2
+        loss.backward()  # gradient: (2(x − 3), 20(y + 1))
+        with torch.no_grad():
+            point -= learning_rate * point.grad
+        point.grad.zero_()
+        path.append(point.detach().clone())
+    return torch.stack(path)
+
+
+rates = (0.02, 0.05, 0.09, 0.1, 0.11)
+fig, (x_ax, y_ax) = plt.subplots(1, 2, figsize=(11, 3.6))
+endings = []
+for learning_rate in rates:
+    path = descend_2d(learning_rate)
+    x_ax.plot(path[:, 0], label=f"rate {learning_rate}")
+    y_ax.plot(path[:, 1], label=f"rate {learning_rate}")
+    endings.append(f"rate {learning_rate}: x = {path[-1, 0]:.3g}, y = {path[-1, 1]:.3g}")
+    print(f"rate {learning_rate:<5} after 40 steps: x = {path[-1, 0]:9.4f}  y = {path[-1, 1]:11.4f}")
+for ax, coordinate, target in ((x_ax, "x", 3), (y_ax, "y", -1)):
+    ax.axhline(target, color="black", linestyle="--", linewidth=1)
+    ax.set_xlabel("step")
+    ax.set_ylabel(coordinate)
+    ax.grid(alpha=0.3)
+y_ax.set_ylim(-6, 4)
+x_ax.legend(fontsize=8)
+fig.suptitle("Gradient descent on (x − 3)² + 10·(y + 1)², one learning rate for both")
+describe(fig, "x (left, minimum 3) and y (right, minimum −1) over 40 steps from (−2, 2) for learning "
+              "rates " + ", ".join(map(str, rates)) + "; " + "; ".join(endings) + ".")
+plt.show()
+# Each step multiplies x's distance to 3 by (1 − 2·rate) and y's distance to −1 by
+# (1 − 20·rate). Both shrink only while each factor lies between −1 and 1: rate < 1 for
+# x but rate < 0.1 for y. So y, the steep direction, limits the rate: at exactly 0.1 its
+# factor is −1 and y flips between 2 and −4 for ever, above 0.1 it diverges, while x at
+# that rate still creeps (factor 0.8). One learning rate for directions of very different
+# curvature is slow in the flat one; optimizers such as Adam (lesson 4) scale each
+# parameter's step separately.
+
+# %% [markdown]
+# ## Next
+#
+# With gradients in hand, a model can learn from data.
+# [Lesson 3: A training pipeline from scratch](../03_training_pipeline/) loads a real data
+# set, prepares it, and trains a classifier with exactly these moves: forward, loss,
+# backward, update.
