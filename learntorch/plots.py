@@ -10,6 +10,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import torch
 from matplotlib.figure import Figure
+from matplotlib.ticker import MaxNLocator
 
 
 def _png_with_alt(original):
@@ -86,7 +87,8 @@ def plot_curves(curves: dict, title: str = "", xlabel: str = "step", ylabel: str
         values = np.asarray([float(value) for value in values], dtype=float)
         finite = np.isfinite(values)
         xs = np.arange(1, len(values) + 1)
-        ax.plot(xs, np.where(finite, values, np.nan), label=label)
+        marker = "o" if len(values) <= 30 else None  # few points (epochs): show each one
+        ax.plot(xs, np.where(finite, values, np.nan), marker=marker, label=label)
         if not finite.any():
             parts.append(f"{label}: no finite value in {len(values)} {xlabel}s")
             continue
@@ -100,6 +102,7 @@ def plot_curves(curves: dict, title: str = "", xlabel: str = "step", ylabel: str
         parts.append(part)
     if log_y:
         ax.set_yscale("log")
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))  # steps and epochs are whole numbers
     ax.set_xlabel(xlabel)
     ax.set_ylabel(ylabel)
     ax.set_title(title)

@@ -38,8 +38,9 @@
 #
 # Every failure on this page is real: each cell makes the mistake, and where PyTorch raises
 # an exception the cell catches it and prints its type and message, exactly as PyTorch
-# wrote it, so that the page still runs from top to bottom. Everything runs on the CPU:
-# the models are small, and the failures then look the same on every machine.
+# wrote it, so that the page still runs from top to bottom. Apart from the one cell about
+# devices, everything runs on the CPU: the models are small, and the failures then look
+# the same on every machine.
 
 # %%
 import hashlib
@@ -199,12 +200,12 @@ print("fixed:", tuple(tumour_model(torch.from_numpy(raw_rows).float()).shape))
 # weights, but every batch must be moved too (lesson 6). On a machine with a CUDA GPU the
 # forward pass then stops with a `RuntimeError` whose message starts with
 # `Expected all tensors to be on the same device, but found at least two devices,` and
-# names the two, typically `cuda:0 and cpu!`. This page was rendered on a machine without
-# a GPU, where that exact message cannot be produced. What can be produced is the same
-# mistake with another device that every PyTorch has: **meta**, a device whose tensors
-# have a shape and a dtype but no values (PyTorch uses it to plan large models without
-# allocating them). The cell below uses CUDA when there is a GPU, so run it on one to see
-# the GPU message itself.
+# names the two, typically `cuda:0 and cpu!`. Without a GPU that exact message cannot be
+# produced. The same mistake can be made with another device that every PyTorch has:
+# **meta**, a device whose tensors have a shape and a dtype but no values (PyTorch uses it
+# to plan large models without allocating them). The cell below uses CUDA when there is a
+# GPU and meta otherwise; the first line of its output says which, and run on a GPU it
+# shows the GPU message itself.
 
 # %%
 elsewhere = torch.device("cuda") if torch.cuda.is_available() else torch.device("meta")
@@ -320,8 +321,9 @@ plot_curves({"with zero_grad": correct_losses, "without zero_grad": forgetful_lo
 plt.show()
 
 # %% [markdown]
-# The loss without `zero_grad` is jagged where the correct loop's settles, and the
-# validation accuracies above show what that costs. Accumulating on purpose is a real
+# Without `zero_grad` the loss falls at first, then swings more and more wildly as the
+# summed gradient grows, while the correct loop's loss keeps settling; the validation
+# accuracies above show what that costs. Accumulating on purpose is a real
 # technique (a big batch in several small pieces, lesson 2 and exercise 2), but then you
 # choose when to zero. The rule: `zero_grad()` once per optimizer step, before
 # `backward()`.
@@ -614,7 +616,7 @@ print(f"{len(leaky_train):,} training and {len(leaky_test):,} test images; "
       f"{copies:,} of the test images ({copies / len(leaky_test):.0%}) are also in training")
 
 # %% [markdown]
-# Fingerprinting every example (a hash of its bytes) finds exact copies in a second; near
+# Fingerprinting every example (a hash of its bytes) finds exact copies quickly; near
 # copies (a resized or re-encoded photo) need more, such as comparing embeddings. Now
 # train on the leaky training part and score the model twice: on the leaky test part, and
 # on the validation images, which it has never seen in any copy:
@@ -1003,8 +1005,8 @@ finally:
         handle.remove()
 print(model)
 # Modules run in order, so the first hook to fire names the first layer whose output
-# overflowed; the names are the indices printed in the model above. The loss turns
-# non-finite only after that: the hook finds the layer, the loss check only the step.
+# overflowed (the names are the indices in the model printed above). The loss check of
+# the lesson could only say at which step things went wrong; the hooks also say where.
 
 # %% [markdown]
 # **4.** A leak that looks like care: make 100 examples with 1 000 features of pure noise
@@ -1076,7 +1078,7 @@ print(f"validation loss: first epoch {memorised.val_loss[0]:.3f}, last {memorise
 plot_curves({"training loss": memorised.train_loss, "validation loss": memorised.val_loss},
             xlabel="epoch", title="1 000 images with random labels")
 plt.show()
-# With 400 000 weights for 1 000 images, the network can memorise arbitrary labels: the
+# With about 400 000 weights for 1 000 images, the network can memorise arbitrary labels: the
 # training loss falls (and the training accuracy climbs) although there is nothing to
 # learn. The validation curve tells the truth: it does not improve, because the labels
 # carry no information about new images. A falling training loss proves only that the

@@ -128,6 +128,7 @@ def test_log_of_zero_makes_the_hand_written_loss_nan_and_anomaly_mode_names_it()
         return -(targets * torch.log(p) + (1 - targets) * torch.log(1 - p)).mean()
 
     assert torch.sigmoid(scores)[-1].item() == 1.0
+    assert torch.sigmoid(torch.tensor(17.0)).item() == 1.0  # "for a logit of about 17 or more"
     assert torch.isnan(hand_written_bce(scores, truth))
     assert torch.isfinite(F.binary_cross_entropy_with_logits(scores, truth))
     scale = torch.ones(1, requires_grad=True)
