@@ -379,8 +379,8 @@ for batch_size in (2_000, 8):
     print(f"train mode, batches of {batch_size:>5}:  accuracy "
           f"{accuracy_in_train_mode(regularised, check_images, check_labels, batch_size):.4f}")
 drift = (regularised[2].running_mean - saved_state["2.running_mean"]).abs().max()
-print(f"batch norm's running mean moved by up to {drift:.4f} during those train-mode passes")
 regularised.load_state_dict(saved_state)  # put the trained statistics back
+print(f"batch norm's running mean moved by up to {drift:.4f} during those train-mode passes")
 
 # %% [markdown]
 # The last line is a second, quieter bug: a forward pass in train mode **changes the
