@@ -269,7 +269,7 @@ steps = pick(smoke=30, full=300)
 print(f"{steps} steps per experiment, {len(loaders.train)} batches per epoch")
 
 # %% [markdown]
-# ### A forgotten `zero_grad()`
+# ### A forgotten zero_grad()
 #
 # Lesson 2 showed that `backward()` **adds** to `.grad`. Three backward passes on the same
 # batch, with nothing emptying the gradient in between:
@@ -288,7 +288,7 @@ for backward_calls in (1, 2, 3):
 # The same batch gives the same gradient each time, so the stored gradient grows exactly
 # in proportion: one, two, three times the first. In training the batches differ, so
 # without `zero_grad()` each step follows the sum of **every gradient so far**: the
-# direction is dominated by old batches and the step keeps growing. Here is that loop,
+# direction is dominated by old batches and the steps tend to grow. Here is that loop,
 # with its one missing line, trained side by side with the correct one:
 
 # %%
@@ -328,7 +328,7 @@ plt.show()
 # choose when to zero. The rule: `zero_grad()` once per optimizer step, before
 # `backward()`.
 #
-# ### `train()` and `eval()`: dropout and batch norm
+# ### train() and eval(): dropout and batch norm
 #
 # Dropout and batch norm behave differently in the two modes (lesson 7). A model with both,
 # trained briefly:
@@ -473,7 +473,7 @@ except FloatingPointError as error:
 # (lesson 6) does something similar on its own: it skips any step whose gradients contain
 # `inf` or `nan`.
 #
-# ### NaN: `log(0)` in a loss written by hand
+# ### NaN: log(0) in a loss written by hand
 #
 # The other common source is a function evaluated where it is undefined: `log(0)`,
 # `sqrt` of a negative number, `0 / 0`. A binary cross-entropy written straight from its
@@ -684,7 +684,7 @@ plt.show()
 # the correct run's falls. A loss that never leaves ln(number of classes) means the model
 # learns nothing: suspect the labels, the data pipeline, or a learning rate of zero.
 #
-# A learning rate of zero is the second silent bug here. A scheduler is meant to be
+# A learning rate that falls to almost zero is the second silent bug here. A scheduler is meant to be
 # stepped once per epoch (`fit` does so). `StepLR(step_size=2, gamma=0.5)` means "halve the
 # rate every two epochs"; stepped after every **batch** instead, it halves the rate every
 # two batches:
@@ -814,8 +814,8 @@ print(f"fixed: {squared_error(predictions.squeeze(1), y_train).item():.4f}")
 # ### 3. Watch the gradient norms
 #
 # Gradients tell you whether each layer is learning. Their norm per step (recorded by
-# `train_steps` above) warns of an explosion before the loss turns NaN, as the learning-rate
-# plot showed. Their norm **per layer** shows gradients that vanish on their way back to
+# `train_steps` above) shows an explosion building up over many steps before the loss
+# turns NaN, as the learning-rate plots showed. Their norm **per layer** shows gradients that vanish on their way back to
 # the first layers. Eight hidden layers with sigmoid activations against the same network
 # with ReLU, one backward pass on the same batch:
 
@@ -902,11 +902,12 @@ for lr in (1e-3, 0.1):
 # | `mat1 and mat2 must have the same dtype, but got Double and Float` | float64 data from NumPy | `torch.tensor(array, dtype=torch.float32)` |
 # | `Expected all tensors to be on the same device` (or `Tensor on device ... is not on the expected device ...`) | model and batch on different devices | `inputs.to(device)` for every batch |
 # | `Expected more than 1 value per channel when training` | batch norm in train mode with a batch of one | `model.eval()` to predict; `drop_last=True` to train |
-# | jagged loss that does not settle | no `zero_grad()` | `zero_grad()` before every `backward()` |
+# | a loss that swings more and more instead of settling | no `zero_grad()` | `zero_grad()` before every `backward()` |
 # | noisy, lower scores; batch-norm statistics that drift | evaluating in train mode | `model.eval()` before evaluating |
 # | loss `nan` or `inf` | learning rate too high, or `log(0)`, `0/0` | lower rate, clipping; losses on logits; `detect_anomaly` to find it |
 # | test score close to the training score | duplicates across splits, preprocessing fitted on all data | deduplicate, then split; fit preprocessing on training data |
-# | loss stuck at ln(classes) | labels not matching inputs, learning rate 0 | look at examples with their labels; print the learning rate |
+# | loss stuck at ln(classes) from the start | labels not matching their inputs | look at examples with their labels |
+# | a training loss that stops changing | learning rate decayed to almost 0 (scheduler stepped per batch) | print the learning rate every epoch |
 # | loss stuck at a strange constant | softmax before `CrossEntropyLoss` | feed logits to the loss |
 #
 # And the routine before any long run: overfit one batch; walk a batch through the model
@@ -974,7 +975,8 @@ print(f"largest difference: {(accumulated - big_batch_gradient).abs().max():.2e}
 # %% [markdown]
 # **3.** Write a forward hook that raises as soon as any module outputs a value that is not
 # finite, naming the module. Put it on every module of a model trained with SGD at
-# learning rate 10 on the same batches as above (`nan_batches`), and find which layer produces the first non-finite output.
+# learning rate 10 on the same batches as above (`nan_batches`), and find which layer
+# produces the first non-finite output.
 
 # %% tags=["solution"]
 def stop_at_non_finite(name):
