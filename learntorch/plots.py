@@ -10,6 +10,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import torch
 from matplotlib.figure import Figure
+from matplotlib.ticker import MaxNLocator
 
 
 def _png_with_alt(original):
@@ -71,6 +72,46 @@ def plot_history(history, title: str = ""):
         text += (f"; validation loss goes {_series(history.val_loss)} (lowest at epoch {lowest}), "
                  f"validation accuracy {_series(history.val_acc)}")
     return describe(fig, text + ".")
+
+
+def plot_curves(curves: dict, title: str = "", xlabel: str = "step", ylabel: str = "loss",
+                log_y: bool = False):
+    """Several curves on one set of axes, e.g. the loss per step of two training runs.
+
+    ``curves`` maps a label to its values, plotted at x = 1, 2, ...; values that are not
+    finite (inf or NaN) are left out of the line and named in the text alternative.
+    """
+    fig, ax = plt.subplots(figsize=(8, 3.5))
+    parts = []
+    for label, values in curves.items():
+        values = np.asarray([float(value) for value in values], dtype=float)
+        finite = np.isfinite(values)
+        xs = np.arange(1, len(values) + 1)
+        marker = "o" if len(values) <= 30 else None  # few points (epochs): show each one
+        ax.plot(xs, np.where(finite, values, np.nan), marker=marker, label=label)
+        if not finite.any():
+            parts.append(f"{label}: no finite value in {len(values)} {xlabel}s")
+            continue
+        shown = values[finite]
+        lowest = int(xs[finite][np.argmin(shown)])
+        part = (f"{label}: {len(values)} {xlabel}s, {_series(shown)} (lowest {shown.min():.3g} at "
+                f"{xlabel} {lowest})")
+        if not finite.all():
+            part += (f", not finite at {int((~finite).sum())} {xlabel}s from {xlabel} "
+                     f"{int(xs[~finite][0])} on")
+        parts.append(part)
+    if log_y:
+        ax.set_yscale("log")
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))  # steps and epochs are whole numbers
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    ax.set_title(title)
+    ax.grid(alpha=0.3)
+    ax.legend()
+    fig.tight_layout()
+    text = (f"{title + ': ' if title else ''}{ylabel} per {xlabel}"
+            f"{' (logarithmic axis)' if log_y else ''}. " + "; ".join(parts) + ".")
+    return describe(fig, text)
 
 
 def plot_confusion(predictions: torch.Tensor, truths: torch.Tensor, classes, title: str = ""):
