@@ -46,7 +46,8 @@ def execute(notebook: nbformat.NotebookNode, profile: str, timeout: int = 3600) 
     """Run every cell in a fresh kernel (in place); return the wall time in seconds."""
     # OMP_WAIT_POLICY=passive: idle OpenMP threads sleep instead of spinning, which keeps
     # small training steps fast on a busy machine; it changes speed, never results.
-    env = dict(os.environ, LEARNTORCH_PROFILE=profile, OMP_WAIT_POLICY="passive",
+    # LEARNTORCH_PROGRESS=0: no progress bars in the stored outputs.
+    env = dict(os.environ, LEARNTORCH_PROFILE=profile, OMP_WAIT_POLICY="passive", LEARNTORCH_PROGRESS="0",
                MPLBACKEND="module://matplotlib_inline.backend_inline")
     client = NotebookClient(notebook, timeout=timeout, kernel_name="python3",
                             resources={"metadata": {"path": str(ROOT)}})
