@@ -19,13 +19,14 @@ log = logging.getLogger("mkdocs.hooks.learntorch")
 # From the npm packages (pinned in package.json): only what the pages load, with licences.
 SITE_ASSETS = {
     "vendor/onnxruntime-web": ("node_modules/onnxruntime-web", [
-        "dist/ort.wasm.bundle.min.mjs", "dist/ort-wasm-simd-threaded.wasm", "LICENSE"]),
+        # MIT: the licence is stated at the top of the .mjs and in package.json
+        "dist/ort.wasm.bundle.min.mjs", "dist/ort-wasm-simd-threaded.wasm", "package.json"]),
     "vendor/katex": ("node_modules/katex", [
         "dist/katex.min.js", "dist/katex.min.css", "dist/contrib/auto-render.min.js",
         "dist/fonts/*.woff2", "LICENSE"]),
     "vendor/fonts": ("node_modules/@fontsource", [
         "roboto/files/roboto-latin-[347]00-*.woff2", "roboto-mono/files/roboto-mono-latin-[47]00-*.woff2",
-        "roboto/LICENSE"]),
+        "roboto/LICENSE", "roboto-mono/LICENSE"]),
     "models": ("build/models", ["*.onnx", "*.json"]),
     "examples": ("demos/examples", ["digits/*", "fashion/*.png"]),
 }
@@ -60,6 +61,26 @@ def on_post_build(config, **kwargs):
         target.mkdir(parents=True, exist_ok=True)
         shutil.copy2(lesson, target / lesson.name)
     _copy_site_assets(root, Path(config["site_dir"]))
+
+
+# The notebook template's loaders of MathJax (with an empty address here) and of mermaid
+# (from a CDN, for diagrams no lesson has): KaTeX, served by the site, typesets the maths.
+NOTEBOOK_LOADERS = [
+    re.compile(r"<!-- Load mathjax -->\s*<script src=\"[^\"]*\">\s*</script>"),
+    re.compile(r"<!-- MathJax configuration -->.*?<!-- End of mathjax configuration -->", re.DOTALL),
+    re.compile(r"<script type=\"module\">\s*document\.addEventListener\(\"DOMContentLoaded\", async \(\) => \{\s*"
+               r"const diagrams = document\.querySelectorAll\(\".jp-Mermaid > pre\.mermaid\"\);.*?</script>",
+               re.DOTALL),
+]
+
+
+def on_post_page(output, page, config, **kwargs):
+    """Drop the notebook template's loaders of scripts from other hosts (see NOTEBOOK_LOADERS)."""
+    if 'class="jp-Mermaid' in output:
+        log.warning(f"{page.file.src_uri} has a mermaid diagram, which needs mermaid served by the site")
+    for loader in NOTEBOOK_LOADERS:
+        output = loader.sub("", output)
+    return output
 
 
 def on_page_content(html, page, config, **kwargs):

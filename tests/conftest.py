@@ -28,6 +28,17 @@ def built_site(tmp_path_factory):
     return site
 
 
+@pytest.fixture
+def one_torch_thread():
+    """torch on one CPU thread, as the demos run: on a busy machine two threads wait on each
+    other, and a prediction can take many times longer."""
+    import torch
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
+
+
 @contextlib.contextmanager
 def start_demo(module: str, timeout: float = 120.0):
     """Run ``python -m module`` on a free port and yield its URL once it answers."""

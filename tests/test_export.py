@@ -14,18 +14,10 @@ import torch
 from learntorch import digits, export, nextword, transfer
 from learntorch.data import image_tensors
 
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 MAX_DOWNLOAD = 25_000_000  # bytes of models a page may download, all three together
 TOLERANCE = 1e-4
 MIN_AGREEMENT = 0.999
-
-
-@pytest.fixture(autouse=True, scope="module")
-def one_thread():
-    """torch on one thread, as the demos run: on a busy machine, two threads wait on each other."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
 
 
 def info(name: str) -> dict:

@@ -65,16 +65,19 @@ function inkMap(picture, c) {
   for (let y = 0; y < height; y++) {
     for (let x = 0; x < width; x++) difference[y * width + x] = pixels[y * width + x] - paper(y, x);
   }
-  const sorted = Float64Array.from(difference).sort();
-  const darkest = percentile(sorted, 0.05), lightest = percentile(sorted, 99.95);
+  const darkest = percentile(difference, 0.05), lightest = percentile(difference, 99.95);
   const sign = -darkest > lightest ? -1 : 1;
-  const ink = difference.map((d) => Math.max(sign * d, 0));
-  const strongest = ink.reduce((a, b) => Math.max(a, b), 0);
+  let strongest = 0;
+  for (let i = 0; i < difference.length; i++) strongest = Math.max(strongest, sign * difference[i]);
   if (strongest < c.min_contrast) {
     throw new BadInput("The picture looks blank: draw a digit (or upload a photo of one) and try again.");
   }
-  const scaled = Float32Array.from(ink, (value) => (value / strongest < c.ink_threshold ? 0 : value / strongest));
-  return { pixels: scaled, width, height };
+  const ink = new Float32Array(difference.length);
+  for (let i = 0; i < ink.length; i++) {
+    const share = Math.max(sign * difference[i], 0) / strongest;
+    ink[i] = share < c.ink_threshold ? 0 : share;
+  }
+  return { pixels: ink, width, height };
 }
 
 // Longer side to `box` pixels, keeping the aspect ratio; full ink restored after shrinking.

@@ -12,13 +12,15 @@ function objectMap(picture, c) {
   for (let y = 0; y < height; y++) border.push(pixels[y * width], pixels[y * width + width - 1]);
   const background = median(border);
   const light = background >= 128;
-  const objects = Float32Array.from(pixels, (p) => Math.max(light ? background - p : p - background, 0));
-  const strongest = percentile(Float32Array.from(objects).sort(), 99.9);
+  const objects = new Float32Array(pixels.length);
+  for (let i = 0; i < pixels.length; i++) objects[i] = Math.max(light ? background - pixels[i] : pixels[i] - background, 0);
+  const strongest = percentile(objects, 99.9);
   if (strongest < c.min_contrast) {
     throw new BadInput("The picture looks blank: upload a photo of one garment, shoe or bag " +
                        "on a plain background.");
   }
-  return { pixels: objects.map((v) => Math.min(Math.max(v / strongest, 0), 1)), width, height };
+  for (let i = 0; i < objects.length; i++) objects[i] = Math.min(Math.max(objects[i] / strongest, 0), 1);
+  return { pixels: objects, width, height };
 }
 
 // A gray picture (see pictures.grayPicture) -> side x side values in [0, 1], row by row:

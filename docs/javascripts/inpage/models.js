@@ -82,17 +82,19 @@ function imageModel(name, prepare, scale = (pixels) => pixels) {
     const constants = info.preprocessing;
     return prepare(await grayPicture(picture, constants.max_pixels), constants);
   };
+  // {seen: the 28 x 28 picture the model saw, row by row, in [0, 1]; ranking: the classes, most likely first}
+  const classify = async (picture) => {
+    const seen = await preprocess(picture);
+    const { info, session, ort } = await load();
+    const input = new ort.Tensor("float32", scale(seen, info.preprocessing), [1, 1, 28, 28]);
+    const { logits } = await session.run({ image: input });
+    return { seen, ranking: ranked(info.classes, softmax(logits.data)) };
+  };
   return {
     get ready() { return load().then(({ info }) => info); },
-    // the 28 x 28 picture the model sees, row by row, values in [0, 1]
     preprocess,
-    async predict(picture) {
-      const seen = await preprocess(picture);
-      const { info, session, ort } = await load();
-      const input = new ort.Tensor("float32", scale(seen, info.preprocessing), [1, 1, 28, 28]);
-      const { logits } = await session.run({ image: input });
-      return ranked(info.classes, softmax(logits.data));
-    },
+    classify,
+    async predict(picture) { return (await classify(picture)).ranking; },
   };
 }
 

@@ -75,39 +75,45 @@ const bicubic = { // Pillow's cubic convolution, a = -0.5
   },
 };
 
-// For each of outSize outputs: the first input it reads and the weights of the inputs
-// from there, resampling the span [start, end) of inSize inputs.
+// For each of outSize outputs: the first input it reads (`first`) and the weights of the
+// `taps` inputs from there (`weights`, taps per output), resampling the span [start, end)
+// of inSize inputs.
 function contributions(inSize, outSize, filter, start = 0, end = inSize) {
   const scale = (end - start) / outSize;
   const widening = Math.max(scale, 1);
   const reach = filter.support * widening;
-  const result = [];
+  const taps = Math.ceil(reach) * 2 + 1;
+  const first = new Int32Array(outSize), weights = new Float64Array(outSize * taps);
   for (let i = 0; i < outSize; i++) {
     const centre = start + (i + 0.5) * scale;
-    const first = Math.max(Math.trunc(centre - reach + 0.5), 0);
+    first[i] = Math.max(Math.trunc(centre - reach + 0.5), 0);
     const last = Math.min(Math.trunc(centre + reach + 0.5), inSize);
-    const weights = [];
-    for (let j = first; j < last; j++) weights.push(filter.weight((j - centre + 0.5) / widening));
-    const total = weights.reduce((sum, w) => sum + w, 0);
-    result.push({ first, weights: weights.map((w) => (total ? w / total : 0)) });
+    let total = 0;
+    for (let j = first[i]; j < last; j++) {
+      total += weights[i * taps + j - first[i]] = filter.weight((j - centre + 0.5) / widening);
+    }
+    for (let k = 0; k < taps && total; k++) weights[i * taps + k] /= total;
   }
-  return result;
+  return { first, weights, taps };
 }
 
-// One pass of a resampling along the rows (horizontal) or the columns: every output is
-// `first` + the weighted sum of its inputs, stored by `store`.
-function pass(image, horizontal, taps, first, store, Kind) {
+// One pass of a resampling along the rows (horizontal) or the columns. `one` is 1 for
+// float pixels; for byte pixels it is the fixed-point 1 of integer weights, and each sum
+// is rounded to a byte as Pillow does. Weights past an output's last input are 0.
+function pass(image, horizontal, { first, weights, taps }, one) {
   const { pixels, width, height } = image;
-  const [outWidth, outHeight] = horizontal ? [taps.length, height] : [width, taps.length];
-  const out = new Kind(outWidth * outHeight);
+  const [outWidth, outHeight] = horizontal ? [first.length, height] : [width, first.length];
+  const [inSize, step] = horizontal ? [width, 1] : [height, width];
+  const bytes = one !== 1;
+  const out = bytes ? new Uint8Array(outWidth * outHeight) : new Float32Array(outWidth * outHeight);
   for (let y = 0; y < outHeight; y++) {
     for (let x = 0; x < outWidth; x++) {
-      const { first: from, weights } = taps[horizontal ? x : y];
-      let sum = first;
-      for (let k = 0; k < weights.length; k++) {
-        sum += weights[k] * (horizontal ? pixels[y * width + from + k] : pixels[(from + k) * width + x]);
-      }
-      out[y * outWidth + x] = store(sum);
+      const i = horizontal ? x : y;
+      const start = horizontal ? y * width + first[i] : first[i] * width + x;
+      const count = Math.min(taps, inSize - first[i]);
+      let sum = bytes ? one / 2 : 0;
+      for (let k = 0; k < count; k++) sum += weights[i * taps + k] * pixels[start + k * step];
+      out[y * outWidth + x] = bytes ? Math.min(255, Math.max(0, Math.floor(sum / one))) : sum;
     }
   }
   return { pixels: out, width: outWidth, height: outHeight };
@@ -116,22 +122,19 @@ function pass(image, horizontal, taps, first, store, Kind) {
 // torch.nn.functional.interpolate(mode="bilinear", antialias=True, align_corners=False)
 // on float pixels: the width first, then the height.
 export function interpolate(image, outHeight, outWidth) {
-  const keep = (sum) => sum;
-  const wide = pass(image, true, contributions(image.width, outWidth, bilinear), 0, keep, Float32Array);
-  return pass(wide, false, contributions(image.height, outHeight, bilinear), 0, keep, Float32Array);
+  const wide = pass(image, true, contributions(image.width, outWidth, bilinear), 1);
+  return pass(wide, false, contributions(image.height, outHeight, bilinear), 1);
 }
 
 // Pillow's bicubic resize of the span `box` of a byte image: the weights in fixed point
 // with 22 fractional bits, the result rounded to a byte after each pass.
 function pillowResize(image, outWidth, outHeight, box) {
   const one = 2 ** 22;
-  const fixedPoint = (taps) => taps.map(({ first, weights }) => (
-    { first, weights: weights.map((w) => Math.trunc(w * one + (w < 0 ? -0.5 : 0.5))) }));
-  const toByte = (sum) => Math.min(255, Math.max(0, Math.floor(sum / one)));
+  const fixedPoint = ({ first, weights, taps }) => (
+    { first, taps, weights: weights.map((w) => Math.trunc(w * one + (w < 0 ? -0.5 : 0.5))) });
   const rows = fixedPoint(contributions(image.width, outWidth, bicubic, box[0], box[2]));
   const columns = fixedPoint(contributions(image.height, outHeight, bicubic, box[1], box[3]));
-  const wide = pass(image, true, rows, one / 2, toByte, Uint8Array);
-  return pass(wide, false, columns, one / 2, toByte, Uint8Array);
+  return pass(pass(image, true, rows, one), false, columns, one);
 }
 
 // Pillow's Image.reduce: the mean of each factorX x factorY block, rounded; blocks at the
@@ -179,17 +182,42 @@ export function thumbnail(image, side) {
 // ---------------------------------------------------------------------------------------
 // numpy's helpers, as the preprocessing uses them
 
-// np.percentile(values, q) with linear interpolation between the two nearest ranks.
-export function percentile(sortedValues, q) {
-  const index = (q / 100) * (sortedValues.length - 1);
-  const below = Math.floor(index);
-  const above = Math.min(below + 1, sortedValues.length - 1);
-  const a = sortedValues[below], b = sortedValues[above], t = index - below;
+// The k-th smallest of `values`, which it reorders so that every later value is at least
+// as large (quickselect: on average a few passes over the values, no full sort).
+function kthSmallest(values, k) {
+  let left = 0, right = values.length - 1;
+  while (left < right) {
+    const pivot = values[(left + right) >> 1];
+    let i = left, j = right;
+    while (i <= j) {
+      while (values[i] < pivot) i++;
+      while (values[j] > pivot) j--;
+      if (i <= j) {
+        const swap = values[i];
+        values[i++] = values[j];
+        values[j--] = swap;
+      }
+    }
+    if (k <= j) right = j;
+    else if (k >= i) left = i;
+    else break;
+  }
+  return values[k];
+}
+
+// np.percentile(values, q): linear interpolation between the two nearest ranks.
+export function percentile(values, q) {
+  const copy = Float64Array.from(values);
+  const index = (q / 100) * (copy.length - 1);
+  const below = Math.floor(index), t = index - below;
+  const a = kthSmallest(copy, below);
+  let b = a;
+  for (let i = below + 1; i < copy.length && t > 0; i++) b = i === below + 1 ? copy[i] : Math.min(b, copy[i]);
   return t >= 0.5 ? b - (b - a) * (1 - t) : a + (b - a) * t;
 }
 
 export function median(values) {
-  return percentile(Float64Array.from(values).sort(), 50);
+  return percentile(values, 50);
 }
 
 // Python's round(): halves go to the even neighbour.

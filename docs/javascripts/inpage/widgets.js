@@ -100,7 +100,7 @@ function imageDemo(root, model, title, resultTitle) {
         element("p", { class: "inpage-caption", text: "What the model saw (28 x 28, enlarged)" }), preview)));
   const read = (picture) => attempt(root, status, async () => {
     status.say("Reading…");
-    const [seen, answer] = await Promise.all([model.preprocess(picture), model.predict(picture)]);
+    const { seen, ranking: answer } = await model.classify(picture);
     showSeen(preview, seen);
     ranking.replaceChildren(bars(answer, 3));
     root.dataset.answer = answer[0].label;
