@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from demos.process import ROOT, running
+from demos.process import ROOT, running, serving_folder
 
 # The tests read the course's data from LEARNTORCH_DATA (set by the Makefile and CI);
 # a checkout beside ../shared/data finds it without being told.
@@ -26,6 +26,13 @@ def built_site(tmp_path_factory):
                             cwd=ROOT, capture_output=True, text=True)
     assert result.returncode == 0, result.stderr[-3000:]
     return site
+
+
+@pytest.fixture(scope="session")
+def site_url(built_site):
+    """The built site, served over HTTP on this machine."""
+    with serving_folder(built_site) as url:
+        yield url
 
 
 @pytest.fixture

@@ -7,16 +7,9 @@ from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
 from browser import needs_chromium
 from conftest import ARTIFACTS
-from demos.process import serving_folder
 from demos.visit import browser_page
 
 pytestmark = needs_chromium
-
-
-@pytest.fixture(scope="module")
-def site_url(built_site):
-    with serving_folder(built_site) as url:
-        yield url
 
 
 @pytest.fixture

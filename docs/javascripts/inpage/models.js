@@ -5,7 +5,7 @@
 // `predict(input)`, a Promise of [{label, probability}, ...], the most likely first.
 import { toFashion } from "./garments.js";
 import { toMnist } from "./digits.js";
-import { BadInput, grayPicture } from "./pictures.js";
+import { BadInput, NOT_AN_IMAGE, grayPicture } from "./pictures.js";
 import { UNK, detokenize, readPhrase } from "./text.js";
 
 const ASSETS = new URL("../../assets/", import.meta.url);
@@ -29,6 +29,9 @@ function onnxRuntime() {
     ort.env.wasm.numThreads = 1;
     ort.env.wasm.wasmPaths = { wasm: new URL("ort-wasm-simd-threaded.wasm", RUNTIME).href };
     return ort;
+  }, () => {
+    runtime = null; // try again next time
+    throw new Unavailable("The model runtime (onnxruntime-web) could not be downloaded.");
   });
   return runtime;
 }
@@ -197,4 +200,4 @@ export const demos = {
   fashion: imageModel("fashion", toFashion),
   nextWord: nextWordModel(),
 };
-export { BadInput, UNK };
+export { BadInput, NOT_AN_IMAGE, UNK };

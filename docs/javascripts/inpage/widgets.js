@@ -2,7 +2,7 @@
 // on a page becomes the demo NAME (digits, fashion or nextWord), running on the API of
 // models.js. Bad input is answered in the widget with the Gradio demos' messages; a model
 // that cannot run here says so, with the way to run the Gradio demos instead.
-import { BadInput, UNK, demos } from "./models.js";
+import { BadInput, NOT_AN_IMAGE, UNK, Unavailable, demos } from "./models.js";
 
 const EXAMPLES = new URL("../../assets/examples/", import.meta.url);
 const RUN_THEM_YOURSELF = new URL("../../demos/#run-them-yourself", import.meta.url);
@@ -46,7 +46,7 @@ async function attempt(root, status, task) {
     await task();
   } catch (error) {
     if (error instanceof BadInput) status.say(error.message, "error");
-    else if (error.name === "Unavailable") unavailable(root, error);
+    else if (error instanceof Unavailable) unavailable(root, error);
     else status.say(`Sorry, this input could not be processed (${error.message}).`, "error");
   }
 }
@@ -82,7 +82,7 @@ async function pictureFromFile(file) {
   image.src = URL.createObjectURL(file);
   await new Promise((resolve) => { image.onload = image.onerror = resolve; });
   if (!image.naturalWidth) {
-    throw new BadInput(`'${file.name}' is not an image this demo can read: upload a PNG, JPEG, WebP, GIF or BMP picture.`);
+    throw new BadInput(`'${file.name}' ${NOT_AN_IMAGE}`);
   }
   return image;
 }
