@@ -6,9 +6,9 @@ through the page's API, window.learntorchDemos.
 
 The site is built here (``mkdocs build``; ``make models`` must have run) unless --site
 names a built one. Every load is in a fresh browser context, so nothing comes from a
-cache; the three models load at once, as they do on the Demos page. Predictions run one
-after another on one page: a 280 x 280 drawing of a 7, a garment photo (the example
-t-shirt, 400 x 400) and a phrase.
+cache: each model alone on the lesson page that ends with it, then the Demos page, where
+the three load at once. Predictions run one after another on one page: a 280 x 280
+drawing of a 7, a garment photo (the example t-shirt, 400 x 400) and a phrase.
 """
 
 import argparse
@@ -27,6 +27,8 @@ from demos.visit import browser_page
 
 PHRASE = "“My dear Watson,” said Holmes, as we sat on either side of the fire in his lodgings at"
 MODELS = ("digits", "fashion", "nextWord")
+LESSON_PAGES = {"digits": "lessons/09_cnn/", "fashion": "lessons/10_transfer_learning/",
+                "nextWord": "lessons/12_lstm_next_word/"}
 
 # In the page: milliseconds from the start of the navigation to each model's `ready`.
 READY_TIMES = """async (models) => {
@@ -65,17 +67,22 @@ def measure(site: Path, loads: int, repeats: int) -> None:
     with tempfile.TemporaryDirectory() as scratch, serving_folder(site) as url, \
             browser_page() as first_page:
         browser = first_page.context.browser
-        ready = {name: [] for name in MODELS}
-        for _ in range(loads):
-            context = browser.new_context()  # an empty cache each time
-            page = context.new_page()
-            page.goto(url + "demos/", wait_until="commit")
-            page.wait_for_function("window.learntorchDemos !== undefined")
-            for name, milliseconds in page.evaluate(READY_TIMES, list(MODELS)).items():
-                ready[name].append(milliseconds / 1000)
-            context.close()
-        for name, seconds in ready.items():
-            print(f"page load -> {name:<8} ready     {percentiles(seconds)}")
+        def ready_times(path: str, models) -> dict[str, list[float]]:
+            seconds = {name: [] for name in models}
+            for _ in range(loads):
+                context = browser.new_context()  # an empty cache each time
+                page = context.new_page()
+                page.goto(url + path, wait_until="commit")
+                page.wait_for_function("window.learntorchDemos !== undefined")
+                for name, milliseconds in page.evaluate(READY_TIMES, list(models)).items():
+                    seconds[name].append(milliseconds / 1000)
+                context.close()
+            return seconds
+
+        for name, path in LESSON_PAGES.items():
+            print(f"page load -> {name:<8} ready, alone on {path:<28} {percentiles(ready_times(path, [name])[name])}")
+        for name, seconds in ready_times("demos/", MODELS).items():
+            print(f"page load -> {name:<8} ready, all three on demos/{'':<17} {percentiles(seconds)}")
         page = first_page
         page.goto(url + "demos/")
         inputs = {"digits": data_url(drawn_seven(Path(scratch) / "seven.png")),
