@@ -8,7 +8,7 @@ STAMP := $(VENV)/.installed
 # (learntorch.data looks in that order).
 export NO_MKDOCS_2_WARNING := 1
 
-.PHONY: serve test site notebooks clean
+.PHONY: serve test site models notebooks clean
 
 $(STAMP): pyproject.toml constraints.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -17,16 +17,32 @@ $(STAMP): pyproject.toml constraints.txt
 	$(PY) -m ipykernel install --sys-prefix --name python3 >/dev/null
 	touch $(STAMP)
 
+# What the site serves besides its pages: npm packages (pinned in package-lock.json) and
+# the ONNX exports of the checkpoints; the build copies the files it uses into the site.
+NODE_MODULES := node_modules/.package-lock.json
+EXPORTS := build/models/.exported
+
+$(NODE_MODULES): package.json package-lock.json
+	npm ci --ignore-scripts --no-audit --no-fund
+	touch $@
+
+$(EXPORTS): learntorch/export.py $(wildcard checkpoints/*/*) | $(STAMP)
+	$(PY) -m learntorch.export
+	touch $@
+
+## models: the in-page models (ONNX exports) and the npm packages the site serves
+models: $(NODE_MODULES) $(EXPORTS)
+
 ## serve: build the site and serve it with the demos on 127.0.0.1 (Ctrl-C stops both)
-serve: $(STAMP)
+serve: $(STAMP) models
 	$(PY) -m tools.serve
 
 ## test: lessons (smoke profile), site, data, checkpoints and demos
-test: $(STAMP)
+test: $(STAMP) models
 	$(PY) -m pytest -n 2 --dist loadgroup --durations=15
 
 ## site: build the static site into site/ (executes nothing: the notebooks are stored)
-site: $(STAMP)
+site: $(STAMP) models
 	$(PY) -m mkdocs build --strict
 
 ## notebooks: re-execute lessons in the full profile into docs/lessons (LESSONS="01 07" for some)
@@ -34,4 +50,4 @@ notebooks: $(STAMP)
 	LEARNTORCH_PROFILE=full $(PY) -m tools.notebooks $(LESSONS)
 
 clean:
-	rm -rf site .pytest_cache
+	rm -rf site build .pytest_cache

@@ -7,7 +7,7 @@ import pytest
 
 from learntorch.data import SHARED_DATA
 from learntorch.paths import ROOT
-from tools.process import running
+from tools.process import running, serving_folder
 
 # The tests read the course's data from LEARNTORCH_DATA (set by CI); a checkout beside
 # ../shared/data uses that folder without being told.
@@ -26,6 +26,24 @@ def built_site(tmp_path_factory):
                             cwd=ROOT, capture_output=True, text=True)
     assert result.returncode == 0, result.stderr[-3000:]
     return site
+
+
+@pytest.fixture(scope="session")
+def site_url(built_site):
+    """The built site, served over HTTP on this machine."""
+    with serving_folder(built_site) as url:
+        yield url
+
+
+@pytest.fixture
+def one_torch_thread():
+    """torch on one CPU thread, as the demos run: on a busy machine two threads wait on each
+    other, and a prediction can take many times longer."""
+    import torch
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
 
 
 @contextlib.contextmanager

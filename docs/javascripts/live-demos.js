@@ -1,14 +1,14 @@
-// On the Demos page: when the demo app answers on this machine (`make serve`), embed it
-// live in place of the screenshots. Re-run on every page view (instant navigation).
+// On the Demos page, when the site is served from this machine (`make serve`) and the
+// Gradio demo app answers, embed the app live above the in-page demos. On a hosted copy
+// of the site nothing is asked of this machine. Re-run on every page view (instant navigation).
 document$.subscribe(function () {
   var live = document.getElementById("live-demos");
-  if (!live) return;
+  if (!live || !["127.0.0.1", "localhost"].includes(location.hostname)) return;
   var url = live.dataset.url;
   fetch(url + "config", { mode: "no-cors", cache: "no-store" })
     .then(function () {
       live.querySelector("iframe").src = url;
       live.hidden = false;
-      document.querySelectorAll(".demo-screenshot").forEach(function (shot) { shot.hidden = true; });
     })
-    .catch(function () { /* no demo server: keep the screenshots */ });
+    .catch(function () { /* no demo server: the in-page demos are enough */ });
 });

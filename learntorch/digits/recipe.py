@@ -139,7 +139,7 @@ def train_checkpoint(folder: Path | str | None = None) -> dict:
                  "validation": f"{len(val[1])} images of MNIST train held out (seed 0)",
                  "test": f"{len(test_y)} images of the MNIST test set"},
         "preprocessing": f"pixels / 255, then (x - {MNIST_MEAN}) / {MNIST_STD}; pictures go "
-                         f"through learntorch.digits.to_mnist first",
+                         f"through learntorch.digits.preprocess.to_mnist first",
         "test_metrics": {"accuracy": round(test_acc, 4), "loss": round(test_loss, 4)},
         "selection": {"rule": "the candidate whose trained weights (last epoch) have the best "
                               "validation accuracy",
