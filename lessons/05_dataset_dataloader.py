@@ -27,6 +27,7 @@ import multiprocessing
 import re
 import tempfile
 import time
+import warnings
 from pathlib import Path
 
 import matplotlib.pyplot as plt
@@ -41,11 +42,16 @@ from torchvision import datasets, transforms
 
 from learntorch.data import FASHION_CLASSES, fashion_mnist, image_tensors, sherlock_text
 from learntorch.device import describe, pick_device, seed_everything
+from learntorch.plots import describe as describe_figure
 from learntorch.plots import image_grid
 from learntorch.profile import pick
 from learntorch.tabular import breast_cancer_split
 
 seed_everything(0)
+# The models in this lesson are small: on a CPU, splitting each small multiplication across
+# threads costs more in coordination than it saves (far more when other programs compete for
+# the cores), so one thread is the fastest setting and keeps the timings below fair.
+torch.set_num_threads(1)
 print(f"torch {torch.__version__}, {describe('cpu')}")
 
 # %% [markdown]
@@ -104,7 +110,7 @@ def gradient_descent(batch_size: int, learning_rate: float, epochs: int) -> list
             seconds += time.perf_counter() - began
             updates += 1
             seen = min(start + batch_size, len(X))  # examples seen so far in this epoch
-            if updates % log_every == 0 or seen == len(X):
+            if updates == 1 or updates % log_every == 0 or seen == len(X):
                 with torch.no_grad():  # the measurement is not part of the training time
                     log.append((updates, epoch + seen / len(X), seconds, loss_fn(model(X), Y).item()))
     return log
@@ -118,11 +124,22 @@ methods = {  # name: (batch size, learning rate)
 }
 logs = {name: gradient_descent(batch_size, lr, epochs) for name, (batch_size, lr) in methods.items()}
 
-print(f"{'method':<24}{'lr':>6}{'updates/epoch':>15}{'train seconds':>15}{'final loss':>12}")
+print(f"{'method':<24}{'lr':>6}{'updates/epoch':>15}{'loss after 1 update':>21}{'train seconds':>15}{'final loss':>12}")
 for name, log in logs.items():
     batch_size, lr = methods[name]
     updates, _, seconds, loss = log[-1]
-    print(f"{name:<24}{lr:>6}{updates // epochs:>15}{seconds:>15.2f}{loss:>12.4f}")
+    print(f"{name:<24}{lr:>6}{updates // epochs:>15}{log[0][3]:>21.4f}{seconds:>15.2f}{loss:>12.4f}")
+
+# One loss level, and what each method needed to get there: the higher of the two small-batch final losses.
+target = max(log[-1][3] for name, log in logs.items() if methods[name][0] < len(X))
+print(f"\nfirst measured at or below a loss of {target:.4f}:")
+for name, log in logs.items():
+    reached = next((entry for entry in log if entry[3] <= target), None)
+    if reached is None:
+        print(f"  {name:<24} not within {epochs} epochs")
+    else:
+        updates, epochs_seen, seconds, _ = reached
+        print(f"  {name:<24} after {updates:>5} updates, {epochs_seen:.2f} epochs, {seconds:6.2f} s of training")
 
 # %%
 fig, axes = plt.subplots(1, 3, figsize=(14, 3.8), sharey=True)
@@ -139,17 +156,23 @@ axes[0].set_ylabel("loss on the whole training subset")
 axes[0].legend()
 fig.suptitle("Loss per update, per epoch and per second")
 fig.tight_layout()
+describe_figure(fig, "Loss on the whole training subset for three ways of training, against updates (left, log "
+                "scale), epochs (middle) and training seconds (right, log scale). "
+                + "; ".join(f"{name}: {log[-1][0]} updates in {log[-1][2]:.2f} s, loss {log[0][3]:.3f} after the "
+                            f"first update and {log[-1][3]:.3f} at the end" for name, log in logs.items()) + ".")
 plt.show()
 
 # %% [markdown]
-# The three panels tell one story from three sides. **Per update** (left), the full
-# batch makes the most of each step, since its gradient is exact, but it gets only one
-# update per epoch. **Per epoch** (middle), the small batches are far ahead: they have
-# updated hundreds or thousands of times while the full batch updated once or a few
-# times. **Per second** (right), single examples lose again: every update pays
-# Python's and PyTorch's fixed overhead for a tiny amount of arithmetic, while the
-# mini-batch does a real matrix product per update. Mini-batches are the practical
-# sweet spot, and they are what every later lesson trains with.
+# The three panels tell one story from three sides, and the printed lines put numbers on
+# it. **Per update** (left, and the "loss after 1 update" column), the full batch makes
+# the most of each step, since its gradient is exact, but it gets only one update per
+# epoch. **Per epoch** (middle), the small batches are far ahead: they have updated
+# hundreds or thousands of times while the full batch updated once or a few times.
+# **Per second** (right), compare the seconds each method needed to reach the same loss
+# in the last lines: single examples pay Python's and PyTorch's fixed overhead on every
+# update for a tiny amount of arithmetic, while the mini-batch does a real matrix
+# product per update. Mini-batches are the practical sweet spot, and they are what every
+# later lesson trains with.
 #
 # ## Why slicing by hand falls short
 #
@@ -192,7 +215,7 @@ plt.show()
 # %%
 per_class = pick(smoke=8, full=40)
 test_images, test_labels = image_tensors("FashionMNIST", train=False)
-folder_on_disk = tempfile.TemporaryDirectory(prefix="clothes-")  # removed at the end of the lesson
+folder_on_disk = tempfile.TemporaryDirectory(prefix="clothes-")  # deleted when this Python process ends
 root = Path(folder_on_disk.name)
 colours = torch.rand(len(test_labels), 3) * 0.8 + 0.2  # one RGB tint per image, channels in [0.2, 1]
 for label, name in enumerate(FASHION_CLASSES):
@@ -557,8 +580,9 @@ for name, dataset in (("ClothingFolder", clothing), ("FashionMNIST", fashion)):
 
 # %%
 def loader_speed(dataset: Dataset, num_workers: int, batches: int, batch_size: int = 64) -> tuple[float, float]:
-    """(seconds to the first batch, batches per second after it)."""
+    """(seconds to the first batch, batches per second after it), over at most one epoch."""
     loader = DataLoader(dataset, batch_size=batch_size, shuffle=True, num_workers=num_workers)
+    batches = min(batches, len(loader) - 1)
     began = time.perf_counter()
     iterator = iter(loader)
     next(iterator)
@@ -580,18 +604,41 @@ for workers, (first, rate) in speeds.items():
     print(f"{workers:>11} | {first:>9.2f} s | {rate:>9.1f} | {rate * 64:>8.0f} | {rate / speeds[0][1]:>11.2f}x")
 
 # %% [markdown]
-# Workers help as far as there are CPU cores for them to run on: with two cores, the
-# ideal is about twice the rate of a single process. Measured figures also move with
-# whatever else the machine is doing: programs competing for the cores pull them down,
-# while on a busy shared machine a loader with more processes also wins a larger share
-# of the CPU, which can push them past that ideal.
+# Workers can help only as far as there are CPU cores free for them to run on: with two
+# cores, the ideal is about twice the rate of a single process, and the last column shows
+# what this machine gave. Measured figures also move with whatever else the machine is
+# doing. Programs competing for the cores pull them down, and can even leave workers
+# slower than none, since workers also pay for sending every batch between processes;
+# on the other hand, on a busy shared machine a loader with more processes also wins a
+# larger share of the CPU, which can push them past that ideal.
 #
-# The first batch comes later with workers, because each must start before it can
-# deliver; with `persistent_workers=True` they survive from one epoch to the next and
+# The first-batch column shows the price of starting workers: each must start before it
+# can deliver. With `persistent_workers=True` they survive from one epoch to the next and
 # that cost is paid once. Too many workers cost memory (each holds its own copy of the
 # Dataset) and start-up time. A common starting point is the number of CPU cores,
-# adjusted by measuring as above; when the Dataset is a tensor already in memory, as in
-# the last section, `num_workers=0` is often fastest.
+# adjusted by measuring as above.
+#
+# Workers pay off only when producing an example is real work. When the Dataset is a
+# tensor already in memory, `__getitem__` is a mere index, and what workers add (every
+# batch travels from a worker to the main process) can cost more than they save. The
+# same measurement on `TensorDataset(X, Y)`, the first section's 6 000 images as one
+# tensor:
+
+# %%
+in_memory_speeds = {workers: loader_speed(in_memory, workers, timed_batches) for workers in (0, 2)}
+print(f"{'num_workers':>11} | {'first batch':>11} | {'batches/s':>9} | {'vs 0 workers':>12}")
+for workers, (first, rate) in in_memory_speeds.items():
+    print(f"{workers:>11} | {first:>9.3f} s | {rate:>9.0f} | {rate / in_memory_speeds[0][1]:>11.2f}x")
+print(f"in memory, without workers: {in_memory_speeds[0][1] / speeds[0][1]:.0f} times the batches per second "
+      "of the decoded and augmented FashionMNIST")
+
+# %% [markdown]
+# Batches of tensors in memory come far faster than decoded, augmented images, so there
+# is little for workers to take over; whether two workers still beat none here is in the
+# last column (on a busy machine, remember, more processes also win more CPU time). For
+# such data `num_workers=0` is the simple default to start from, and measuring as above
+# tells you when workers are worth it; they are made for Datasets that read files or
+# transform each example.
 #
 # ## pin_memory: faster copies to a GPU
 #
@@ -602,7 +649,7 @@ for workers, (first, rate) in speeds.items():
 # only then to the GPU. `pin_memory=True` makes the DataLoader put each batch in pinned
 # memory directly (in a background thread), which saves that extra copy and lets
 # `tensor.to("cuda", non_blocking=True)` return at once and overlap the transfer with
-# computation. It only matters for copies to a GPU: on a CPU-only machine there is
+# computation. It only matters for copies to a GPU: on a machine without one there is
 # nothing to copy, and PyTorch ignores the flag with a warning.
 
 # %%
@@ -620,6 +667,11 @@ if device.type == "cuda":
         print(f"{name:<9} host memory -> {describe(device)}: {batch.nbytes / seconds / 1e9:.1f} GB/s")
 else:
     print(f"device: {describe(device)}. No CUDA GPU here, so there is no copy for pinned memory to speed up.")
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")  # show the warning even if it was shown before
+        inputs, labels = next(iter(DataLoader(in_memory, batch_size=64, pin_memory=True)))
+    print("DataLoader(pin_memory=True) warns:", "; ".join(str(warning.message) for warning in caught) or "nothing")
+    print("the batch is in pinned memory:", inputs.is_pinned())
 
 # %% [markdown]
 # ## Lesson 4's training loop, with a DataLoader
@@ -694,6 +746,9 @@ ax.set_ylabel("mean training loss (log scale)")
 ax.set_title("Same network, same optimizer: mini-batches against the full batch")
 ax.grid(alpha=0.3, which="both")
 ax.legend()
+describe_figure(fig, f"Mean training loss per epoch, log scale, over {mlp_epochs} epochs of Adam on the "
+                "breast-cancer data: " + "; ".join(f"{name} from {losses[0]:.3f} to {losses[-1]:.4f}"
+                                                   for name, losses in curves.items()) + ".")
 plt.show()
 
 # %% [markdown]
@@ -703,10 +758,6 @@ plt.show()
 # loss at the epoch's end.) From lesson 6 on, this loop lives in the course library as
 # `learntorch.train.fit`, with the chores added: validation after each epoch, a
 # progress bar, mixed precision on GPUs and early stopping.
-
-# %%
-folder_on_disk.cleanup()
-print(f"temporary image folder removed: {not root.exists()}")
 
 # %% [markdown]
 # ## Recap
@@ -728,22 +779,272 @@ print(f"temporary image folder removed: {not root.exists()}")
 #
 # ## Exercises
 #
-# 1. **Batch size sweep.** Repeat the first experiment with batch sizes 8, 32, 128 and
-#    512 (scale the learning rate roughly with the batch size) and plot the loss against
-#    epochs and against seconds. Where is the sweet spot on your machine?
-# 2. **Transforms at work.** Give `ClothingFolder` a second transform for evaluation,
-#    without the random flip and rotation. Why should evaluation data never be
-#    augmented randomly?
-# 3. **Balanced by the loss instead.** Train lesson 4's MLP on the imbalanced
-#    breast-cancer set twice: with `WeightedRandomSampler`, and with plain shuffling and
-#    `BCEWithLogitsLoss(pos_weight=...)` set to the benign/malignant ratio. Compare the
-#    recall on the (untouched) test set.
-# 4. **Bucketing with randomness.** Change `SimilarLengthBatches` to shuffle all
-#    indices, cut them into pools of 50 batches, and sort only within each pool.
-#    Measure the padding share and check that batch contents now change between epochs.
-# 5. **Workers on your machine.** Run the speed measurement with 0, 1, 2, 4 and 8
-#    workers and with `persistent_workers=True`. Where does adding workers stop
-#    helping, and how does that relate to `os.cpu_count()`?
-# 6. **Spawn for yourself.** In a notebook, create the DataLoader of `ClothingFolder`
-#    with `num_workers=2, multiprocessing_context="spawn"` and read the error. Then move
-#    the class into a file `clothing.py`, import it, and try again.
+# Each exercise has a worked solution under it. Try it yourself first, then open the
+# solution and compare.
+#
+# **1.** Batch size sweep. Repeat the first experiment with batch sizes 8, 32, 128 and
+# 512 (scale the learning rate roughly with the batch size) and plot the loss against
+# epochs and against seconds. Where is the sweet spot on your machine?
+
+# %% tags=["solution"]
+# Keep lr / batch size at the mini-batch run's 0.1 / 64: each update then moves the
+# weights about as far per example as before (a common rule of thumb, "linear scaling").
+sweep = {batch_size: gradient_descent(batch_size, 0.1 * batch_size / 64, epochs) for batch_size in (8, 32, 128, 512)}
+fig, (epoch_ax, second_ax) = plt.subplots(1, 2, figsize=(11, 3.5), sharey=True)
+for batch_size, log in sweep.items():
+    _, epochs_seen, seconds, losses = zip(*log)
+    epoch_ax.plot(epochs_seen, losses, label=f"batch {batch_size}")
+    second_ax.plot(seconds, losses, label=f"batch {batch_size}")
+epoch_ax.set_xlabel("epochs")
+second_ax.set_xlabel("training seconds (log scale)")
+second_ax.set_xscale("log")
+epoch_ax.set_ylabel("loss on the whole training subset")
+for ax in (epoch_ax, second_ax):
+    ax.grid(alpha=0.3)
+    ax.legend()
+describe_figure(fig, "Loss against epochs (left) and training seconds (right, log scale) for batch sizes 8 to 512: "
+                + "; ".join(f"batch {b}: {log[-1][2]:.2f} s, final loss {log[-1][3]:.3f}" for b, log in sweep.items()) + ".")
+plt.show()
+# Per second: the loss each run had reached after as much training time as the shortest run took.
+time_budget = min(log[-1][2] for log in sweep.values())
+print(f"{'batch size':>10}{'lr':>9}{'updates':>9}{'train seconds':>15}{'final loss':>12}"
+      f"{f'loss after {time_budget:.2f} s':>22}")
+for batch_size, log in sweep.items():
+    updates, _, seconds, loss = log[-1]
+    within_budget = [f"{entry[3]:.4f}" for entry in log if entry[2] <= time_budget]  # losses measured in time
+    print(f"{batch_size:>10}{0.1 * batch_size / 64:>9.4f}{updates:>9}{seconds:>15.2f}{loss:>12.4f}"
+          f"{(within_budget or ['none measured yet'])[-1]:>22}")
+# Per epoch, small batches win (more updates); per second, larger batches gain until each
+# update's arithmetic outweighs the fixed cost of an update. The last column is the
+# practical measure, the loss reached in the same training time, and its lowest entry is
+# this machine's sweet spot for this model. On a GPU the sweet spot moves to larger
+# batches, since a GPU only works efficiently on large matrix products. Very large batches
+# with a scaled-up rate can also become unstable, which is why the rule of thumb is only
+# "roughly".
+
+# %% [markdown]
+# **2.** Transforms at work. Give `ClothingFolder` a second transform for evaluation,
+# without the random flip and rotation. Why should evaluation data never be augmented
+# randomly?
+
+# %% tags=["solution"]
+evaluate = transforms.Compose([
+    transforms.Grayscale(num_output_channels=1),
+    transforms.ToTensor(),  # PIL (28, 28) -> (1, 28, 28) in [0, 1]
+    transforms.Normalize((0.5,), (0.5,)),  # the same scaling as in training: only the random parts go
+])
+training_view = ClothingFolder(root, transform=augment)
+evaluation_view = ClothingFolder(root, transform=evaluate)  # same files, different transform
+for name, dataset in (("augment", training_view), ("evaluate", evaluation_view)):
+    reads = torch.stack([dataset[0][0] for _ in range(5)])  # the same file read five times: (5, 1, 28, 28)
+    print(f"{name:<9} five reads of file 0 all identical: {bool((reads == reads[0]).all())}")
+# Evaluation measures the model on the data as it will meet it, and a score must be
+# repeatable: with random flips and rotations, the same model on the same test set would
+# score differently on every run, and the images would no longer be the ones you claim to
+# test on. Augmentation is a training device, a way to show the model more variety;
+# everything deterministic (grey conversion, scaling, normalisation) must stay identical
+# between training and evaluation, or the model sees inputs unlike those it learned from.
+
+# %% [markdown]
+# **3.** Balanced by the loss instead. Train lesson 4's MLP on the imbalanced
+# breast-cancer set twice: with `WeightedRandomSampler`, and with plain shuffling and
+# `BCEWithLogitsLoss(pos_weight=...)` set to the benign/malignant ratio. Compare the
+# recall on the (untouched) test set.
+
+# %% tags=["solution"]
+imbalanced_float = TensorDataset(x_train[keep], targets.float())  # BCE wants float targets
+ratio = (class_counts[0] / class_counts[1]).item()  # benign / malignant = 285 / 15
+balancing = {
+    "plain shuffling": (DataLoader(imbalanced_float, batch_size=32, shuffle=True), nn.BCEWithLogitsLoss()),
+    "WeightedRandomSampler": (DataLoader(imbalanced_float, batch_size=32, sampler=sampler), nn.BCEWithLogitsLoss()),
+    f"pos_weight={ratio:.0f}": (DataLoader(imbalanced_float, batch_size=32, shuffle=True),
+                                nn.BCEWithLogitsLoss(pos_weight=torch.tensor(ratio))),
+}
+print(f"test set: {int(y_test.sum())} malignant, {int((y_test == 0).sum())} benign")
+print(f"{'':<23}{'malignant draws':>16}{'recall':>8}{'precision':>11}{'accuracy':>10}")
+for name, (loader, loss_function) in balancing.items():
+    seed_everything(0)
+    network = make_mlp()
+    optimizer = torch.optim.Adam(network.parameters(), lr=0.01)
+    draws = malignant_draws = 0
+    for epoch in range(pick(smoke=3, full=40)):
+        network.train()
+        for inputs, labels in loader:
+            draws, malignant_draws = draws + len(labels), malignant_draws + int(labels.sum())
+            optimizer.zero_grad()
+            loss_function(network(inputs), labels).backward()
+            optimizer.step()
+    network.eval()
+    with torch.no_grad():
+        predicted = (network(x_test) > 0).float()
+    found = (predicted * y_test).sum().item()  # malignant tumours called malignant
+    recall = found / y_test.sum().item()  # share of the malignant tumours that are found
+    precision = found / max(predicted.sum().item(), 1)  # share of "malignant" calls that are right
+    print(f"{name:<23}{malignant_draws / draws:>16.1%}{recall:>8.1%}{precision:>11.1%}"
+          f"{(predicted == y_test).float().mean().item():>10.1%}")
+# Recall is the share of malignant test tumours the model finds, the number that matters
+# most when a miss is costly. Both remedies tell the model that a malignant example is
+# worth about 19 benign ones: the sampler by showing each malignant tumour about 19 times
+# as often, pos_weight by counting its loss 19 times. The sampler repeats the same 15
+# tumours over and over (and leaves some benign ones out of an epoch); pos_weight keeps
+# every epoch's data intact and scales the loss instead. Compare both with the plain run,
+# and watch precision: finding more malignant tumours usually costs some false alarms.
+# The first column confirms that the sampler did its job (about half of all draws
+# malignant); with only 15 malignant tumours to learn from, all three models may still
+# end up drawing nearly the same boundary, so identical rows are possible.
+
+# %% [markdown]
+# **4.** Bucketing with randomness. Change `SimilarLengthBatches` to shuffle all
+# indices, cut them into pools of 50 batches, and sort only within each pool. Measure the
+# padding share and check that batch contents now change between epochs.
+
+# %% tags=["solution"]
+class PooledSimilarLengthBatches(Sampler[list[int]]):
+    """Shuffle, cut into pools of `pool_batches` batches, sort each pool by length, batch it,
+    and shuffle the order of all the batches: new batch contents every epoch."""
+
+    def __init__(self, lengths: list[int], batch_size: int, pool_batches: int = 50):
+        self.lengths, self.batch_size, self.pool = lengths, batch_size, batch_size * pool_batches
+
+    def __len__(self) -> int:
+        return -(-len(self.lengths) // self.batch_size)  # at most one short batch per pool; see below
+
+    def __iter__(self):
+        order = torch.randperm(len(self.lengths)).tolist()
+        batches = []
+        for start in range(0, len(order), self.pool):
+            pool = sorted(order[start:start + self.pool], key=self.lengths.__getitem__)
+            batches += [pool[i:i + self.batch_size] for i in range(0, len(pool), self.batch_size)]
+        for position in torch.randperm(len(batches)).tolist():
+            yield batches[position]
+
+
+pooled = PooledSimilarLengthBatches(lengths, 32)
+pooled_batches = DataLoader(corpus, batch_sampler=pooled, collate_fn=pad_batch)
+print(f"padding share, random batches:         {padding_share(random_batches):.1%}")
+print(f"padding share, sorted batches:         {padding_share(similar_batches):.1%}")
+print(f"padding share, pools of 50 batches:    {padding_share(pooled_batches):.1%}")
+for name, batch_sampler in (("sorted", similar_batches.batch_sampler), ("pooled", pooled)):
+    first, second = ({frozenset(batch) for batch in batch_sampler} for _ in range(2))  # two epochs
+    print(f"{name}: {len(first & second)} of {len(first)} batches identical in the next epoch")
+# Sorting all sentences gives the least padding but the same batches every epoch, only in
+# a new order. Sorting within random pools of 50 x 32 sentences keeps most of the saving
+# (a pool of 1 600 random sentences already holds many of each common length) while every
+# epoch draws new pools and so new batches. Each pool can end in one short batch; since
+# the pools are 1 600 sentences long, only the last one does here, so __len__ is exact.
+
+# %% [markdown]
+# **5.** Workers on your machine. Run the speed measurement with 0, 1, 2, 4 and 8
+# workers and with `persistent_workers=True`. Where does adding workers stop helping, and
+# how does that relate to `os.cpu_count()`?
+
+# %% tags=["solution"]
+import os
+
+worker_counts = pick(smoke=(0, 2), full=(0, 1, 2, 4, 8))
+sweep_batches = pick(smoke=4, full=60)
+print(f"os.cpu_count() = {os.cpu_count()}; {sweep_batches} batches of 64 after the first")
+with warnings.catch_warnings(record=True) as caught:  # keep PyTorch's warnings to show them briefly
+    warnings.simplefilter("always")
+    worker_speeds = {workers: loader_speed(fashion, workers, sweep_batches) for workers in worker_counts}
+for message in dict.fromkeys(str(warning.message) for warning in caught):  # each distinct one once
+    print("PyTorch warns:", ". ".join(message.split(". ")[:2]) + ".")
+for workers, (first, rate) in worker_speeds.items():
+    print(f"num_workers {workers}: first batch {first:5.2f} s, {rate:6.1f} batches/s, "
+          f"{rate / worker_speeds[0][1]:.2f}x the rate without workers")
+
+# persistent_workers: time the first batch of each of three short epochs.
+short_epochs = torch.utils.data.Subset(fashion, range(64 * pick(smoke=2, full=10)))
+for persistent in (False, True):
+    loader = DataLoader(short_epochs, batch_size=64, shuffle=True, num_workers=2, persistent_workers=persistent)
+    first_batches = []
+    for epoch in range(3):
+        began = time.perf_counter()
+        for batch_number, _ in enumerate(loader):
+            if batch_number == 0:
+                first_batches.append(time.perf_counter() - began)
+    del loader
+    print(f"persistent_workers={persistent!s:<5}: first batch of epochs 1, 2, 3 after "
+          + ", ".join(f"{seconds:.2f} s" for seconds in first_batches))
+# In principle, workers help until they outnumber the cores that can run them: past
+# os.cpu_count() (counting the main process, which also needs a core) they only take
+# turns, and each extra one adds start-up time and memory. PyTorch says as much: it warns
+# when asked for more workers than it suggests for the machine. In practice, on a machine
+# shared with other programs the rates move by tens of percent from one run to the next:
+# compare the rows for 0, 1 and 2 workers with the lesson's own table, measured minutes
+# earlier with the same settings, before reading much into any single row. To find where
+# adding workers stops helping on your machine, repeat the measurement a few times while
+# nothing else runs. Without persistent_workers, every epoch starts its workers afresh
+# and pays the first-batch delay again; with it, only the first epoch does.
+
+# %% [markdown]
+# **6.** Spawn for yourself. In a notebook, create the DataLoader of `ClothingFolder`
+# with `num_workers=2, multiprocessing_context="spawn"` and read the error. Then move the
+# class into a file `clothing.py`, import it, and try again.
+
+# %% tags=["solution"]
+import subprocess
+import sys
+import textwrap
+
+# A notebook's __main__ has no file behind it, and neither has `python -c "..."`. So a
+# fresh Python started with -c is a faithful stand-in for a notebook, and this lesson can
+# run the experiment the same way whether it is itself a notebook or a script.
+clothing_source = textwrap.dedent("""
+    from pathlib import Path
+
+    from PIL import Image
+    from torch.utils.data import Dataset
+
+
+    class ClothingFolder(Dataset):
+        def __init__(self, root, transform=None):
+            root = Path(root)
+            self.classes = sorted(folder.name for folder in root.iterdir() if folder.is_dir())
+            self.samples = [(path, label) for label, name in enumerate(self.classes)
+                            for path in sorted((root / name).glob("*.png"))]
+            self.transform = transform
+
+        def __len__(self):
+            return len(self.samples)
+
+        def __getitem__(self, index):
+            path, label = self.samples[index]
+            image = Image.open(path).convert("RGB")
+            return (self.transform(image) if self.transform else image), label
+""")
+spawn_workers = pick(smoke=1, full=2)
+load_one_batch = textwrap.dedent(f"""
+    from torch.utils.data import DataLoader
+    from torchvision import transforms
+    loader = DataLoader(ClothingFolder({str(root)!r}, transform=transforms.ToTensor()), batch_size=16,
+                        num_workers={spawn_workers}, multiprocessing_context="spawn")
+    try:
+        images, labels = next(iter(loader))
+        print("one batch:", tuple(images.shape), "from", {spawn_workers}, "spawned workers")
+    except RuntimeError as error:
+        print("DataLoader:", str(error).splitlines()[0])
+""")
+with tempfile.TemporaryDirectory(prefix="clothing-module-") as code_folder:
+    (Path(code_folder) / "clothing.py").write_text(clothing_source)
+    for where, header in (("defined in __main__", clothing_source),
+                          ("imported from clothing.py", "from clothing import ClothingFolder\n")):
+        run = subprocess.run([sys.executable, "-c", header + load_one_batch], cwd=code_folder,
+                             capture_output=True, text=True, timeout=600)
+        worker_error = [line for line in run.stderr.splitlines() if line.startswith("AttributeError")]
+        print(f"--- class {where} ---")
+        print("\n".join(run.stdout.strip().splitlines() + worker_error[:1]))
+# A spawned worker is a new interpreter: it receives the Dataset pickled, and pickle stores
+# a class as "module name + class name". For a class defined in the notebook that is
+# __main__.ClothingFolder, and the worker's __main__ is not the notebook, so the lookup
+# fails with the AttributeError above; the main process only learns that its worker died.
+# Imported from clothing.py, the class is stored as clothing.ClothingFolder, which the
+# worker can import (it inherits the folder on sys.path), and the batch arrives.
+
+# %% [markdown]
+# ## Next
+#
+# With batches, samplers and workers in hand, [Lesson 6: An ANN on Fashion-MNIST, on the
+# GPU when there is one](../06_fashion_ann_gpu/) trains a real network on all 60 000
+# Fashion-MNIST images with `learntorch.train.fit`, and moves the work to a GPU when there
+# is one.
