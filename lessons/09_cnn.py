@@ -774,8 +774,8 @@ for name, net in (("max pooling", pooled), ("stride 2", strided)):
           f"{brief_history.val_acc[-1]:.4f}, test accuracy {brief_test:.4f}")
 # Yes: stride 2 with padding 1 gives floor((n + 2 - 3) / 2) + 1, which halves 28 and 14.
 # A strided convolution computes only every other position, so the second convolution
-# works on a 7 x 7 grid instead of 14 x 14: about four times fewer multiply-adds there, which
-# shows in the seconds per epoch. What it gives up is max pooling's "keep the strongest
+# works on a 7 x 7 grid instead of 14 x 14: about four times fewer multiply-adds there (the
+# seconds per epoch show what that saves on this page's device). What it gives up is max pooling's "keep the strongest
 # response nearby"; compare the two accuracies above to see what that costs after this
 # short a run.
 
