@@ -531,7 +531,8 @@ plot_confusion(predictions, truths, CLASSES, title="MNIST test set")
 plt.show()
 
 # %% [markdown]
-# Most of the few mistakes are digits a person could misread too:
+# The first 16 mistakes, with what the model said: some are digits a person could misread too,
+# others are plain errors.
 
 # %%
 wrong = torch.nonzero(predictions != truths).flatten()[:16]
@@ -569,8 +570,8 @@ for row, read in rows.items():
 # ## What the network has learned
 #
 # The first layer's 32 filters are 3 x 3 images. Plotted with red for positive and blue for
-# negative weights, many look like edge detectors at various angles, like the Sobel kernels
-# above, and some respond to blobs of ink:
+# negative weights, several look like edge detectors at various angles (a side or a corner of
+# one colour against the other), much like the Sobel kernels above:
 
 # %%
 filters = trained.features[0].weight.detach()[:, 0]  # (32, 1, 3, 3) -> (32, 3, 3)
@@ -776,7 +777,7 @@ for name, net in (("max pooling", pooled), ("stride 2", strided)):
 # A strided convolution computes only every other position, so the second convolution
 # works on a 7 x 7 grid instead of 14 x 14: about four times fewer multiply-adds there (the
 # seconds per epoch show what that saves on this page's device). What it gives up is max pooling's "keep the strongest
-# response nearby"; compare the two accuracies above to see what that costs after this
+# response nearby"; the two accuracies above say whether that cost anything after this
 # short a run.
 
 # %% [markdown]
@@ -804,7 +805,7 @@ for label, response in enumerate(responses):
 # learned rather than written.
 
 # %% [markdown]
-# **4.** **Augmentation matters.** Train a small model for two epochs on 10 000 digits without
+# **4.** **Does augmentation matter?** Train a small model for two epochs on 10 000 digits without
 # augmentation (`DigitBatches(..., augmented=False)`) and compare it with one trained with
 # augmentation: their accuracy on the clean test set, and their predictions for `seven` and
 # `four` drawn with `width=6` and `width=40`.
@@ -827,7 +828,10 @@ for strokes, label in ((seven_strokes, "7"), (four_strokes, "4")):
 # The clean test accuracies show what augmentation does on digits like the training ones.
 # The hand drawings are where it is meant to help: strokes far thinner or thicker than
 # MNIST's scanned pen strokes, which only the augmented model has seen (as eroded and
-# dilated digits). The predictions above show how each model copes with them.
+# dilated digits). The predictions above show how each model copes with them. If both read
+# all four, remember that to_mnist scales every drawing into a 20-pixel box, which evens out
+# much of the stroke width before the model sees it; the demo's visitors, with their tilted,
+# squashed and photographed digits, give augmentation more to do.
 
 # %% [markdown]
 # **5.** **Skip the preprocessing.** Shrink `seven` straight to 28 x 28 with
@@ -845,9 +849,10 @@ image_grid([inverted, read_digit(seven, trained)[1]], titles=["shrunk only", "to
 plt.show()
 # Shrunk as it is, the 7 sits against the right edge and runs from top to bottom of the frame,
 # while every MNIST digit fits a 20 x 20 box centred by its mass. The network has hardly ever
-# seen ink that close to the border, so whatever it answers is a guess outside its
-# experience, and its confidence (printed above) says little. After to_mnist, the digit is
-# where MNIST digits are.
+# seen ink that close to the border, so whatever it answers, it answers about an input
+# outside its experience: a right answer is partly luck, and the probability it prints is no
+# measure of how far to trust it. After to_mnist, the digit is where MNIST digits are, and
+# the answer rests on what the network learned.
 
 # %% [markdown]
 # **6.** **Count the work.** For each convolution of `DigitCNN`, count the multiply-adds for one
