@@ -42,7 +42,7 @@ import torch
 from torch.utils.data import TensorDataset
 
 from learntorch.device import describe, pick_device, seed_everything
-from learntorch.plots import plot_history
+from learntorch.plots import describe as describe_figure, plot_history
 from learntorch.profile import pick
 from learntorch.train import evaluate, fit
 from learntorch.mlp import make_mlp, weight_decay_groups
@@ -109,6 +109,7 @@ samplers = {
 xs, ys = torch.meshgrid(torch.linspace(0, 1, 200), torch.linspace(0, 1, 200), indexing="xy")
 surface = 0.9 * torch.exp(-((xs - 0.71) / 0.06) ** 2) + 0.05 * ys
 fig, axes = plt.subplots(1, 3, figsize=(13, 4), sharey=True)
+summaries = []
 for ax, (name, sampler) in zip(axes, samplers.items()):
     toy_study = optuna.create_study(direction="maximize", sampler=sampler)
     toy_study.optimize(toy_objective, n_trials=36)
@@ -118,10 +119,14 @@ for ax, (name, sampler) in zip(axes, samplers.items()):
     ax.set_title(f"{name}: best {toy_study.best_value:.3f}")
     ax.set_xlabel("x (matters)")
     near_peak = sum(abs(x - 0.71) < 0.05 for x, _ in points)
+    summaries.append(f"{name}: best {toy_study.best_value:.3f}, {near_peak} of 36 points "
+                     f"within 0.05 of the peak")
     print(f"{name:>15}: best {toy_study.best_value:.3f}, "
           f"{len({round(x, 6) for x, _ in points}):>2} distinct x values, "
           f"{near_peak:>2} of 36 within 0.05 of the peak")
 axes[0].set_ylabel("y (hardly matters)")
+describe_figure(fig, "Three panels, one per sampler, each showing the 36 points it tried over a "
+         "surface with a narrow ridge at x = 0.71. " + "; ".join(summaries) + ".")
 plt.show()
 
 # %% [markdown]
@@ -256,8 +261,22 @@ trials.sort_values("val acc", ascending=False).head(12).round({"val acc": 4, "dr
 # later ones should cluster nearer the top as TPE learns.
 
 # %%
+def best_so_far_text(a_study):
+    """The study's completed scores and the trials at which the best one improved (for the alt text)."""
+    done = [t for t in a_study.trials if t.state == optuna.trial.TrialState.COMPLETE]
+    improved, best_value = [], float("-inf")
+    for t in done:
+        if t.value > best_value:
+            best_value = t.value
+            improved.append(f"trial {t.number} ({t.value:.4f})")
+    return (f"{len(done)} completed trials scoring from {min(t.value for t in done):.4f} to "
+            f"{best_value:.4f}; the best so far improved at " + ", ".join(improved))
+
+
 with plt.style.context("ggplot"):
-    optuna.visualization.matplotlib.plot_optimization_history(study)
+    ax = optuna.visualization.matplotlib.plot_optimization_history(study)
+    describe_figure(ax.figure, "Optimisation history: validation accuracy of each completed trial "
+                    "and the best so far. " + best_so_far_text(study) + ".")
     plt.show()
 
 # %% [markdown]
@@ -269,6 +288,12 @@ with plt.style.context("ggplot"):
     ax = optuna.visualization.matplotlib.plot_intermediate_values(study)
     ax.get_legend().remove()  # one entry per trial would hide the plot
     ax.set_xlabel("epoch (step)")
+    pruned_after = sorted({len(t.intermediate_values) for t in study.trials
+                           if t.state == optuna.trial.TrialState.PRUNED})
+    describe_figure(ax.figure, f"Intermediate values: one line per trial, validation accuracy after "
+                    f"each epoch. {states.count('COMPLETE')} trials ran all {SEARCH_EPOCHS} epochs; "
+                    f"{states.count('PRUNED')} were pruned, after "
+                    f"{' or '.join(map(str, pruned_after)) or 'no'} epochs.")
     plt.show()
 
 # %% [markdown]
@@ -281,8 +306,12 @@ with plt.style.context("ggplot"):
 # %%
 completed = sum(trial.state == optuna.trial.TrialState.COMPLETE for trial in study.trials)
 if completed >= 5:
+    importances = optuna.importance.get_param_importances(study)
+    print(f"from {completed} completed trials, whose top 10% is {math.ceil(0.1 * completed)} trials")
     with plt.style.context("ggplot"):
-        optuna.visualization.matplotlib.plot_param_importances(study)
+        ax = optuna.visualization.matplotlib.plot_param_importances(study)
+        describe_figure(ax.figure, "Hyperparameter importances (PED-ANOVA), largest first: "
+                        + ", ".join(f"{name} {value:.2f}" for name, value in importances.items()) + ".")
         plt.show()
 else:
     print(f"only {completed} completed trials: too few to estimate importances")
@@ -297,6 +326,11 @@ with plt.style.context("ggplot"):
     ax = optuna.visualization.matplotlib.plot_parallel_coordinate(
         study, params=["n_layers", "width", "lr", "optimizer", "dropout", "weight_decay", "batch_size"])
     ax.figure.set_size_inches(14, 5)  # one axis per hyperparameter needs room
+    best_values = ", ".join(f"{name} = {value:.3g}" if isinstance(value, float) else f"{name} = {value}"
+                            for name, value in study.best_params.items())
+    describe_figure(ax.figure, f"Parallel coordinates: each completed trial as a line across one axis "
+                    f"per hyperparameter, coloured by validation accuracy. The best trial "
+                    f"({study.best_value:.4f}) passes through {best_values}.")
     plt.show()
 
 # %% [markdown]
@@ -491,11 +525,12 @@ print(f"with the median pruner: {pruned} of {STARTUP} trials pruned, "
       f"{epochs_trained(study.trials[:STARTUP])} epochs trained, best {best_completed(study, STARTUP):.4f}")
 print(f"without a pruner:       0 of {STARTUP} trials pruned, "
       f"{epochs_trained(unpruned_study.trials)} epochs trained, best {best_completed(unpruned_study, STARTUP):.4f}")
-# The pruner saves the epochs of the trials it stops, and nothing until n_startup_trials
-# (5) trials have completed. Over a longer study it saves more: compare the share of the
-# lesson's 36 trials it pruned, printed after that study. The risk is pruning a trial
-# that would have finished best (a slow starter looks bad after two epochs); if the two
-# best scores above are equal, no winner was lost here.
+# The pruner saves the epochs of the trials it stops, and stops none until
+# n_startup_trials (5) trials have completed, so its saving depends on how many trials
+# come after that: compare the share pruned here with the share of the lesson's 36
+# trials, printed after that study. The risk is pruning a trial that would have finished
+# best (a slow starter looks bad after two epochs); if the two best scores above are
+# equal, no winner was lost here.
 
 # %% [markdown]
 # **4.** Add `batch_norm` as a categorical hyperparameter (`[False, True]`). Where does it
