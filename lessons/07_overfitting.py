@@ -660,9 +660,10 @@ for weight_decay in (1e-4, 1e-3, 1e-2):
 for name in ("no cure", f"weight decay {WEIGHT_DECAY:g}"):
     print(f"AdamW, {name:<17} {results[name]['val acc']:8.4f} {results[name]['val loss']:8.3f}")
 # Adam's coupled decay works on a different scale: lambda * w is added to the gradient
-# and then divided by the gradient's running size, so values a thousand times smaller
-# than AdamW's already act, and how strongly each weight decays depends on its gradient
-# history. Compare the best Adam row with AdamW's weight-decay row above.
+# and then divided by the gradient's running size, so values hundreds or thousands of
+# times smaller than AdamW's already act (compare the validation losses with no cure's),
+# and how strongly each weight decays depends on its gradient history. Compare the best
+# Adam row with AdamW's weight-decay row above.
 
 # %% [markdown]
 # **6.** Evaluate the dropout model twice on the same batch in `train()` mode, then twice
@@ -677,10 +678,10 @@ with torch.no_grad():
         first, second = (dropout_model(batch_images).argmax(dim=1) for _ in range(2))
         print(f"{mode:>5} mode: {(first != second).sum().item()} of {len(batch_images)} predictions "
               f"changed between the two passes")
-dropout_model.eval()
 # In train mode every pass draws new dropout masks, so the same image can get a different
-# answer each time; in eval mode dropout does nothing and the answers are fixed. Forgetting
-# model.eval() before measuring a model with dropout (or batch norm) gives noisy results.
+# answer each time; in eval mode dropout does nothing and the answers are fixed (the loop
+# ends with the model in eval mode). Forgetting model.eval() before measuring a model
+# with dropout (or batch norm) gives noisy results.
 
 # %% [markdown]
 # **7.** Early stopping here watches the validation loss. Write a loop around
@@ -738,5 +739,6 @@ print("validation accuracy per epoch, no cure:", [round(a, 3) for a in baseline.
 # ## Next
 #
 # Every cure above has a strength to choose (the dropout probability, the weight decay,
-# the patience), and so do the width, the learning rate and the batch size. [Lesson 8:
-# Tuning with Optuna](../08_optuna_tuning/) searches for such settings systematically.
+# the patience), and so do the width, the learning rate and the batch size.
+# [Lesson 8: Tuning with Optuna](../08_optuna_tuning/) searches for such settings
+# systematically.
