@@ -310,8 +310,8 @@ for name, restore in (("resumed without the loader's generator", without_generat
 # %%
 shown = pick(smoke=10, full=40)
 plot_curves({name: steps[:shown] for name, steps in steps_after_resume.items()},
-            title=f"the first {shown} steps after resuming at epoch {HALF + 1}",
-            xlabel="step after the resume", ylabel="training loss")
+            title=f"training loss in the first {shown} steps after resuming at epoch {HALF + 1}",
+            xlabel="step", ylabel="training loss")
 plt.show()
 
 # %% [markdown]
@@ -914,10 +914,10 @@ with torch.no_grad():
 # For one image, the fixed cost of a call weighs most: PyTorch's eager mode dispatches
 # each layer from Python, onnxruntime walks a graph it optimised once. For a big batch
 # the time goes into the convolutions themselves, and the kernels matter more than that
-# overhead. program.module() is meant for checking an export rather than for speed: it is
-# the graph rebuilt as a Python module, with its input checks on every call. Which wins at
-# each size here is in the table; on a busy machine, repeat the measurement before
-# believing a small gap.
+# overhead. program.module() calls the same kernels as the model (the graph lists them),
+# so a gap between those two rows is per-call overhead or noise. Which wins at each size
+# here is in the table; on a busy machine, repeat the measurement before believing a
+# small gap.
 
 # %% [markdown]
 # **5.** Launch the course's own digit demo, `demos.digits.build_app()`, the same way
