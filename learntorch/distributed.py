@@ -15,6 +15,7 @@ writes files (:func:`is_main`).
 
 import contextlib
 import datetime
+import math
 import os
 import subprocess
 import sys
@@ -97,24 +98,31 @@ class Shard:
     """This process's share of ``batches``: batch ``rank``, ``rank + size``, ``rank + 2 size``, ...
 
     Every process goes through the same batches in the same order (same seed) and keeps one
-    in each round of ``size``, so together they cover each batch once. A last, incomplete
-    round is dropped: every process must take the same number of steps, since one with a step
-    more would wait forever at that step's gradient all-reduce.
+    in each round of ``size``, so together they cover each batch once. Every process must
+    take the same number of steps (one with a step more would wait forever at that step's
+    gradient all-reduce), so when the last round is short, the processes left without a
+    batch take one again from the start of the epoch, as ``DistributedSampler`` pads its
+    indices.
     """
 
     def __init__(self, batches, size: int, rank: int):
         self.batches, self.size, self.rank = batches, size, rank
 
     def __len__(self) -> int:
-        return len(self.batches) // self.size
+        return math.ceil(len(self.batches) / self.size)
 
     def __iter__(self):
-        mine = None
+        first = []  # the epoch's first batches, kept to pad a short last round
+        index = -1
         for index, batch in enumerate(self.batches):
+            if index < self.rank:
+                first.append(batch)
             if index % self.size == self.rank:
-                mine = batch
-            if index % self.size == self.size - 1:  # the round is complete
-                yield mine
+                yield batch
+        count = index + 1
+        short = count % self.size  # batches in the last round, 0 if it was complete
+        if short and self.rank >= short:
+            yield first[self.rank - short]  # the padded place (count + rank - short) wraps round
 
 
 def shard(batches):

@@ -40,10 +40,14 @@ def test_alone_is_a_world_of_one():
     assert distributed.from_main(lambda: "made here") == "made here"
 
 
-def test_shards_cover_each_batch_once_in_equal_numbers():
+def test_shards_cover_each_batch_in_equal_numbers():
     shards = [list(distributed.Shard(range(7), size=3, rank=rank)) for rank in range(3)]
-    assert shards == [[0, 3], [1, 4], [2, 5]]  # batch 6, an incomplete round, is dropped
-    assert [len(distributed.Shard(range(7), 3, rank)) for rank in range(3)] == [2, 2, 2]
+    # Rounds (0 1 2) (3 4 5) (6 . .): the short last round is padded from the start.
+    assert shards == [[0, 3, 6], [1, 4, 0], [2, 5, 1]]
+    assert [len(distributed.Shard(range(7), 3, rank)) for rank in range(3)] == [3, 3, 3]
+    assert [list(distributed.Shard(range(6), 2, rank)) for rank in range(2)] == [[0, 2, 4], [1, 3, 5]]
+    assert [list(distributed.Shard([9], 2, rank)) for rank in range(2)] == [[9], [9]]  # fewer batches than processes
+    assert [list(distributed.Shard([], 2, rank)) for rank in range(2)] == [[], []]
 
 
 def test_backend_follows_the_device():
