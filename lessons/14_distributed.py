@@ -179,9 +179,11 @@ print(f"after training: largest difference between the two models' weights {larg
 print("files written by the DDP run (rank 0 only):", sorted(path.name for path in (runs / "ddp").iterdir()))
 
 # %% [markdown]
-# The two runs agree to the rounding of float32 arithmetic: the losses and the weights
-# differ only in the last digits, by the amounts printed, because the same numbers are
-# summed in a different order. One checkpoint and one record were written, by rank 0.
+# The two runs agree to within float32 rounding: the same numbers are summed in a
+# different order (two halves, then the all-reduce), and each optimizer step carries
+# those tiny differences forward, which is why the weights differ by the small amount
+# printed while the losses agree to more digits. One checkpoint and one record were
+# written, by rank 0.
 #
 # What about speed? On one CPU, two processes with one thread each do the same
 # arithmetic as one process with two threads. The processes add an all-reduce after
@@ -238,14 +240,14 @@ show_source(distributed.Shard)
 #     -m learntorch.train digits
 # ```
 #
-# - `--rdzv-backend c10d --rdzv-endpoint host:port` is the **rendezvous**: the first
-#   node to arrive hosts a small key-value store at that address, and the others join
-#   it; `--rdzv-id` names the job, so two jobs cannot mix. Ranks are handed out when all
+# - `--rdzv-backend c10d --rdzv-endpoint host:port` is the **rendezvous**: the node at
+#   that address hosts a small key-value store, and the others connect to it to agree on
+#   who is who; `--rdzv-id` names the job, so two jobs cannot mix. Ranks are handed out when all
 #   have arrived: `RANK` runs over all 16 processes, `LOCAL_RANK` from 0 to 7 on each
 #   machine (so each process takes GPU `LOCAL_RANK`).
 # - `--nnodes 1:4` allows between 1 and 4 nodes (an **elastic** job), and
-#   `--max-restarts 3` restarts the workers after a failure; training then resumes from
-#   the last checkpoint, so save one regularly.
+#   `--max-restarts 3` restarts all the workers after a failure; a program that loads its
+#   last checkpoint when it starts then carries on from there, so save one regularly.
 # - On GPUs the backend is **NCCL**, which moves gradients over NVLink between the GPUs
 #   of one machine and over InfiniBand or Ethernet between machines. `NCCL_DEBUG=INFO`
 #   shows what it found; `NCCL_SOCKET_IFNAME=eth0` picks the network interface when it
@@ -313,9 +315,11 @@ show_source(tuning_worker.objective)
 show_source(tuning_worker.main)
 
 # %% [markdown]
-# Here the database is a **SQLite** file: no server, fine for a few workers on one
-# machine, since SQLite lets one process write at a time and the others wait their turn
-# (Optuna recommends a server database for heavier parallel use). First the study is
+# Here the database is a **SQLite** file: no server to run. SQLite lets one process write
+# at a time and the others wait their turn, which a few workers on one machine manage;
+# Optuna's documentation advises against it for parallel work beyond that, where a
+# server database or Optuna's `JournalStorage` with a `JournalFileBackend` file serves
+# better. First the study is
 # created, once; then the workers start. `run_workers` starts them as separate processes
 # and measures the wall time until the last one is done:
 
@@ -379,8 +383,8 @@ print(table.to_string(index=False))
 #
 # A worker that is killed in the middle of a trial leaves it marked as running forever.
 # `RDBStorage(url, heartbeat_interval=60, grace_period=120)` makes each worker record a
-# heartbeat, and a trial whose heartbeat stops is marked as failed (and can be retried
-# with `optuna.storages.RetryHeartbeatStaleTrialCallback`).
+# heartbeat; a trial whose heartbeat has stopped is marked as failed when a worker next
+# asks for a trial (and `optuna.storages.RetryHeartbeatStaleTrialCallback` can retry it).
 #
 # ## Recap
 #
@@ -487,6 +491,7 @@ for rank in range(4):
 
 # %% tags=["solution"]
 import itertools
+import math
 
 trials = [trial for trial in studies[2].trials if trial.state == optuna.trial.TrialState.COMPLETE]
 for worker in sorted({trial.user_attrs["worker"] for trial in trials}):
@@ -496,7 +501,7 @@ for worker in sorted({trial.user_attrs["worker"] for trial in trials}):
 pairs = [(a, b) for a, b in itertools.combinations(trials, 2) if a.user_attrs["worker"] != b.user_attrs["worker"]]
 if pairs:
     def distance(a, b):  # on log scales, where both parameters were sampled
-        return max(abs(torch.tensor(a.params[key] / b.params[key]).log().item()) for key in ("hidden", "lr"))
+        return max(abs(math.log(a.params[key] / b.params[key])) for key in ("hidden", "lr"))
     a, b = min(pairs, key=lambda pair: distance(*pair))
     print(f"closest pair from different workers: trial {a.number} {a.params} and trial {b.number} {b.params}")
 # run_workers gave each worker half of the trials. Each worker samples with its own
