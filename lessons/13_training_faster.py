@@ -375,8 +375,11 @@ compiled = torch.compile(compiled_model, backend=backend)
 print(f"compiling again, with the cache warm: {first_call_seconds(compiled):.1f} s")
 
 # %% [markdown]
-# So compile long runs, not short experiments, and keep the shapes steady: a new input
-# shape (a smaller last batch, a different sequence length) can trigger a new
+# Whether the compiled step is faster depends on the model and the device, and the
+# numbers above say it for this one: fusion speeds up chains of small operations, while
+# the large convolutions and matrix products run through much the same kernels as
+# before. Where compiling pays, it pays on long runs, not short experiments. Keep the
+# shapes steady: a new input shape (a smaller last batch, a different sequence length) can trigger a new
 # compilation (`drop_last=True` in the DataLoader avoids the odd last batch;
 # `torch.compile(model, dynamic=True)` compiles once for varying sizes). `mode=
 # "reduce-overhead"` (CUDA graphs, for small GPU steps) and `mode="max-autotune"`
@@ -521,14 +524,16 @@ print("more than 5% faster here:", "; ".join(faster) or "none")
 #   sort the table by self time to find the operations that do the work.
 # - DataLoader workers pay off when each example needs real CPU work and there are
 #   cores to spare; `pin_memory` helps copies to a CUDA GPU only.
-# - `torch.autocast` with bfloat16 runs the heavy products in 16 bits: a clear gain on
-#   hardware with fast 16-bit units, a loss on hardware without.
-# - `torch.compile` fuses operations into compiled kernels; weigh its compile time
-#   against the saving per step, which it must repay.
+# - `torch.autocast` with bfloat16 runs the heavy products in 16 bits: a gain where the
+#   hardware has fast 16-bit units, a loss where it has not.
+# - `torch.compile` fuses operations into compiled kernels; its compile time must be
+#   repaid by a saving per step, if the compiled step saves anything on your device.
 # - `channels_last` (NHWC) is the layout convolution kernels prefer; convert model and
 #   inputs.
-# - Larger batches raise throughput, but need a larger learning rate (linear for SGD,
-#   about the square root for Adam) to learn as much per epoch.
+# - Larger batches spread each step's fixed cost over more images but take fewer steps
+#   per epoch; a larger learning rate (linear in the batch for SGD, about its square
+#   root for Adam) is the starting point for making up the steps. Measure both the
+#   images per second and what the model learns.
 #
 # ## Exercises
 #

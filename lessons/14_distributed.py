@@ -442,8 +442,8 @@ batch = torch.randn(8, 3)
 whole = norm(batch)
 halves = torch.cat([norm(batch[:4]), norm(batch[4:])])  # each "process" normalises its own half
 print(f"largest difference, whole batch against two halves: {(whole - halves).abs().max():.3f}")
-print("means used, whole batch:", batch.mean(0).round(decimals=3).tolist())
-print("means used, first half: ", batch[:4].mean(0).round(decimals=3).tolist())
+print("means used, whole batch:", " ".join(f"{mean:+.3f}" for mean in batch.mean(0).tolist()))
+print("means used, first half: ", " ".join(f"{mean:+.3f}" for mean in batch[:4].mean(0).tolist()))
 # In training mode batch norm normalises with the mean and variance of the batch it is
 # given. Under DDP each process gives it only its own share, so the statistics, and with
 # them the outputs and gradients, differ from one process normalising the whole batch.
@@ -503,11 +503,17 @@ if pairs:
     def distance(a, b):  # on log scales, where both parameters were sampled
         return max(abs(math.log(a.params[key] / b.params[key])) for key in ("hidden", "lr"))
     a, b = min(pairs, key=lambda pair: distance(*pair))
-    print(f"closest pair from different workers: trial {a.number} {a.params} and trial {b.number} {b.params}")
-# run_workers gave each worker half of the trials. Each worker samples with its own
-# seed, so their first (random) trials differ; later, TPE reads every finished trial in
-# the database, and its constant liar treats trials still running elsewhere as bad
-# results, so a worker does not propose settings right next to what another is trying.
+    overlapped = a.datetime_start < b.datetime_complete and b.datetime_start < a.datetime_complete
+    print(f"closest pair from different workers: trial {a.number} (hidden {a.params['hidden']}, "
+          f"lr {a.params['lr']:.2g}) and trial {b.number} (hidden {b.params['hidden']}, lr {b.params['lr']:.2g}); "
+          f"they {'ran at the same time' if overlapped else 'ran one after the other'}")
+# run_workers gave each worker half of the trials. TPE draws a study's first 10 trials
+# at random (its n_startup_trials) and only then models the results; each worker draws
+# with its own seed, so with one shared seed the two would have drawn the same settings.
+# After that, TPE reads every finished trial in the database, whoever ran it, and its
+# constant liar counts the trials still running elsewhere as bad results, so a worker
+# avoids proposing what another is trying at that moment. Settings close to an earlier,
+# finished trial are another matter: refining near good results is what TPE is for.
 
 # %% [markdown]
 # ## Next
