@@ -9,6 +9,8 @@ is an error with a clear message, not a silently wrong model.
 Only ``python -m learntorch.train`` writes ``checkpoints/``. A lesson that runs a recipe
 writes into ``runs/<name>/`` instead (ignored by git), so running a lesson never
 replaces a demo's model.
+
+Under ``torchrun`` only rank 0 writes; every process agrees on the folder (rank 0's).
 """
 
 import datetime
@@ -23,6 +25,7 @@ import torch
 from safetensors.torch import load_model, save_model
 from torch import nn
 
+from learntorch import distributed
 from learntorch.paths import CHECKPOINTS_DIR, ROOT, RUNS_DIR  # noqa: F401  (CHECKPOINTS_DIR: checkpoints.CHECKPOINTS_DIR)
 from learntorch.profile import is_smoke
 
@@ -37,8 +40,8 @@ class CheckpointError(RuntimeError):
 def run_folder(name: str) -> Path:
     """Where a recipe saves its model unless told otherwise: ``runs/<name>/`` in the full
     profile, a fresh temporary folder in the smoke profile. Never ``checkpoints/``."""
-    if is_smoke():
-        return Path(tempfile.mkdtemp(prefix=f"{name}-"))
+    if is_smoke():  # made by rank 0 alone, so several processes share one folder
+        return Path(distributed.from_main(lambda: tempfile.mkdtemp(prefix=f"{name}-")))
     return RUNS_DIR / name
 
 
@@ -59,7 +62,16 @@ def _git_commit() -> str:
 
 
 def save(model: nn.Module, folder: Path, card: dict) -> dict:
-    """Write ``model``'s weights and ``card`` (completed with provenance) into ``folder``."""
+    """Write ``model``'s weights and ``card`` (completed with provenance) into ``folder``.
+
+    With several processes (``torchrun``) the card records their number, and only rank 0
+    writes: the others return the card as given, unwritten.
+    """
+    current = distributed.world()
+    if current.size > 1:
+        card = {**card, "distributed": {"world_size": current.size, "backend": current.backend}}
+        if not current.is_main:
+            return card
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     weights = folder / WEIGHTS

@@ -6,6 +6,7 @@ pinned batch copies while the GPU works), mixed precision on CUDA, a progress ba
 per-epoch train/validation loss and accuracy, and optional early stopping.
 
     python -m learntorch.train digits|fashion|next_word|all    # (re)train demo checkpoints
+    torchrun --standalone --nproc-per-node 2 -m learntorch.train digits   # the same, in 2 processes
 """
 
 import argparse
@@ -19,7 +20,7 @@ import torch
 from torch import nn
 from tqdm import tqdm
 
-from learntorch import checkpoints
+from learntorch import checkpoints, distributed
 from learntorch.device import describe, pick_device
 from learntorch.profile import is_smoke
 
@@ -54,8 +55,9 @@ def _autocast(device: torch.device, enabled: bool):
 
 
 def _progress(iterable, description: str):
-    # LEARNTORCH_PROGRESS=0 (set when notebooks are rendered) keeps bars out of stored outputs.
-    hidden = os.environ.get("LEARNTORCH_PROGRESS", "1") == "0"
+    # LEARNTORCH_PROGRESS=0 (set when notebooks are rendered) keeps bars out of stored outputs;
+    # with several processes only rank 0 shows one.
+    hidden = os.environ.get("LEARNTORCH_PROGRESS", "1") == "0" or not distributed.is_main()
     return tqdm(iterable, desc=description, leave=False, disable=hidden)
 
 
@@ -99,12 +101,19 @@ def fit(model: nn.Module, train_loader, optimizer: torch.optim.Optimizer, *, epo
     epochs without a lower validation loss (early stopping); ``restore_best`` puts back
     the weights of the epoch with the lowest validation loss at the end. Both need
     ``val_loader``. ``clip_grad_norm`` rescales gradients whose norm exceeds it.
+
+    Under ``torchrun`` (see ``learntorch.distributed``) every process runs ``fit`` on the
+    same loaders: the model is wrapped in ``DistributedDataParallel``, each process trains
+    on its own share of the training batches, the logged metrics cover all of them, and only
+    rank 0 prints. Alone, none of that happens.
     """
     if (patience is not None or restore_best) and val_loader is None:
         raise ValueError("patience and restore_best judge epochs by validation loss: pass val_loader")
     device = device or pick_device()
     loss_fn = loss_fn or nn.CrossEntropyLoss()
     model.to(device)
+    trainer = distributed.wrap(model, device)  # the model itself when alone
+    verbose = verbose and distributed.is_main()
     # float16 needs its small gradients scaled up to survive; bfloat16 does not.
     scaler = torch.amp.GradScaler(enabled=amp and device.type == "cuda"
                                   and not torch.cuda.is_bf16_supported())
@@ -114,11 +123,11 @@ def fit(model: nn.Module, train_loader, optimizer: torch.optim.Optimizer, *, epo
         start = time.perf_counter()
         model.train()
         total_loss, correct, count = 0.0, 0, 0
-        for inputs, targets in _progress(train_loader, f"epoch {epoch}/{epochs}"):
+        for inputs, targets in _progress(distributed.shard(train_loader), f"epoch {epoch}/{epochs}"):
             inputs = inputs.to(device, non_blocking=True)
             targets = targets.to(device, non_blocking=True)
             with _autocast(device, amp):
-                logits, flat_targets = _flatten(model(inputs), targets)
+                logits, flat_targets = _flatten(trainer(inputs), targets)
                 loss = loss_fn(logits.float(), flat_targets)
             optimizer.zero_grad(set_to_none=True)
             scaler.scale(loss).backward()
@@ -132,11 +141,15 @@ def fit(model: nn.Module, train_loader, optimizer: torch.optim.Optimizer, *, epo
             count += flat_targets.numel()
         if scheduler is not None:
             scheduler.step()
+        total_loss, correct, count = distributed.sum_across(total_loss, correct, count)  # all processes
         history.train_loss.append(total_loss / count)
         history.train_acc.append(correct / count)
         line = f"epoch {epoch:>3}/{epochs}  train loss {total_loss / count:.4f} acc {correct / count:.4f}"
         if val_loader is not None:
             val_loss, val_acc = evaluate(model, val_loader, loss_fn, device, amp)
+            # The same on every process but for rounding; averaged, every process takes the
+            # same early-stopping decision (one that stopped alone would leave the others waiting).
+            val_loss, val_acc = distributed.mean_across(val_loss, val_acc)
             history.val_loss.append(val_loss)
             history.val_acc.append(val_acc)
             line += f" | val loss {val_loss:.4f} acc {val_acc:.4f}"
@@ -174,19 +187,30 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(
         description="Train demo checkpoints into checkpoints/<name>/, on a CUDA GPU when there is "
                     "one (each recipe then uses what a GPU allows; see its train_checkpoint). In "
-                    "the smoke profile a quick run goes to a temporary folder instead.")
+                    "the smoke profile a quick run goes to a temporary folder instead. Under "
+                    "`torchrun --nproc-per-node N -m learntorch.train NAME` the N processes train "
+                    "together (DistributedDataParallel: gloo on CPUs, NCCL on GPUs) and rank 0 "
+                    "alone prints and saves.")
     parser.add_argument("names", nargs="+", choices=[*RECIPES, "all"],
                         help="the checkpoints to train, or all of them")
     args = parser.parse_args(argv)
     names = list(RECIPES) if "all" in args.names else args.names
-    for name in names:
-        print(f"== {name} on {describe(pick_device())}", flush=True)
-        module_name, function_name = RECIPES[name].split(":")
-        train_checkpoint = getattr(importlib.import_module(module_name), function_name)
-        folder = checkpoints.run_folder(name) if is_smoke() else checkpoints.CHECKPOINTS_DIR / name
-        card = train_checkpoint(folder)
-        print({key: card[key] for key in ("test_metrics", "device", "wall_time_s") if key in card}, flush=True)
-        print(f"saved in {folder}", flush=True)
+    world = distributed.setup()  # alone (no torchrun): a world of one, nothing set up
+    try:
+        with distributed.quiet_unless_main():
+            if distributed.launched_by_torchrun():
+                print(f"distributed: world size {world.size}, backend {world.backend}", flush=True)
+            for name in names:
+                print(f"== {name} on {describe(pick_device())}", flush=True)
+                module_name, function_name = RECIPES[name].split(":")
+                train_checkpoint = getattr(importlib.import_module(module_name), function_name)
+                folder = checkpoints.run_folder(name) if is_smoke() else checkpoints.CHECKPOINTS_DIR / name
+                card = train_checkpoint(folder)
+                print({key: card[key] for key in ("test_metrics", "device", "wall_time_s") if key in card},
+                      flush=True)
+                print(f"saved in {folder}", flush=True)
+    finally:
+        distributed.cleanup()
 
 
 if __name__ == "__main__":

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import torch
 
-from learntorch import checkpoints
+from learntorch import checkpoints, distributed
 from learntorch.device import pick_device, provenance, seed_everything
 from learntorch.next_word.data import Split, book_split, describe_split
 from learntorch.next_word.generate import CONTEXT
@@ -88,8 +88,9 @@ def train_checkpoint(folder: Path | None = None) -> dict:
     with cpu_threads("cpu", settings.cpu_threads):
         scores = compare_on_test(model, trigram, test_ids, vocab)
     lstm, baseline = scores["lstm"], scores["trigram"]
-    folder.mkdir(parents=True, exist_ok=True)
-    vocab.save(folder / VOCAB_FILE)
+    if distributed.is_main():  # under torchrun, rank 0 alone writes the checkpoint
+        folder.mkdir(parents=True, exist_ok=True)
+        vocab.save(folder / VOCAB_FILE)
     card = {
         "name": NAME,
         "task": "next-word prediction (word-level language model)",

@@ -10,6 +10,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from learntorch import distributed
 from learntorch.device import pick_device
 from learntorch.next_word.data import chunks, stream_batches
 from learntorch.next_word.model import NextWordLSTM
@@ -89,18 +90,30 @@ def train_language_model(model: NextWordLSTM, train_ids: torch.Tensor, val_ids: 
 
     The learning rate halves whenever validation perplexity stops improving; with
     ``settings.patience``, training stops once it has not improved for that many epochs.
+
+    Under ``torchrun`` (``learntorch.distributed``) the text is cut into ``batch_size`` streams
+    per process, each process reads its own streams through a ``DistributedDataParallel``
+    copy of the model, and only rank 0 prints. Alone, nothing of that changes anything.
     """
     device = device or pick_device()
     model.to(device)
+    trainer = distributed.wrap(model, device)  # the model itself when alone
+    world = distributed.world()
+    verbose = verbose and world.is_main
     optimizer = torch.optim.Adam(model.parameters(), lr=settings.lr, weight_decay=settings.weight_decay)
     scheduler = torch.optim.lr_scheduler.ReduceLROnPlateau(optimizer, factor=0.5, patience=0)
-    rows = stream_batches(train_ids, settings.batch_size).to(device)
+    rows = stream_batches(train_ids, settings.batch_size * world.size)  # (streams, time)
+    rows = rows.chunk(world.size)[world.rank].to(device)  # this process's batch_size streams
     log, best_state = TrainLog(), None
     with cpu_threads(device, settings.cpu_threads):
         for epoch in range(1, settings.epochs + 1):
             start = time.perf_counter()
-            train_loss, clipped = train_epoch(model, rows, optimizer, settings)
-            val_perplexity = math.exp(mean_loss(model, val_ids))
+            train_loss, clipped = train_epoch(trainer, rows, optimizer, settings)
+            train_loss, clipped = distributed.mean_across(train_loss, clipped)  # over all processes
+            # Every process scores the whole validation text; averaged, all of them take the
+            # same learning-rate and stopping decisions.
+            (val_loss,) = distributed.mean_across(mean_loss(model, val_ids))
+            val_perplexity = math.exp(val_loss)
             scheduler.step(val_perplexity)
             log.train_loss.append(train_loss)
             log.val_perplexity.append(val_perplexity)
