@@ -581,15 +581,15 @@ print(f"from {budgets[0]} to {budgets[-1]} labels its lead over training from sc
 # %% [markdown]
 # ## The demo's model: two recipes, one card
 #
-# The demo's checkpoint comes from `train_checkpoint`, trained on all the training
-# images of the split. It holds two recipes and chooses by the device it runs on:
+# The demo's checkpoint is made by `train_checkpoint`, from every training image rather
+# than a budget. It holds two recipes and chooses by the device it runs on:
 #
-# - **on a CPU** (`learntorch.fashion.frozen`): recipe (b) at full scale. The lower
-#   blocks stay frozen, and their activations are the ones stored above, mirror images
-#   included; the top blocks and the head are fine-tuned for a few epochs, with a random
-#   half of the images mirrored each epoch, the two learning rates of `make_optimizer`,
-#   a cosine schedule and label smoothing, keeping the weights of the epoch with the
-#   lowest validation loss.
+# - **on a CPU** (`learntorch.fashion.frozen`): row (c)'s fine-tuning at full scale.
+#   The lower blocks stay frozen, and their activations are the ones stored above,
+#   mirror images included; the top blocks and the head are fine-tuned for a few
+#   epochs, with a random half of the images mirrored each epoch, the two learning rates
+#   of `make_optimizer`, a cosine schedule and label smoothing, keeping the weights of
+#   the epoch with the lowest validation loss.
 # - **on a CUDA GPU** (`learntorch.fashion.end_to_end`): nothing is frozen. Every layer
 #   is fine-tuned at 224 x 224 pixels, the size the backbone was trained at, on training
 #   images augmented afresh every epoch (mirrored, shifted and zoomed a little at
