@@ -7,7 +7,7 @@ outputs were produced, with download and Colab links, and an install cell for Co
 
     python -m tools.notebooks            # every lesson, full profile
     python -m tools.notebooks 09 12      # only lessons 09 and 12
-    python -m tools.notebooks --refresh  # rebuild the added cells only, executing nothing
+    python -m tools.notebooks --refresh  # added cells and prose only, executing nothing
 """
 
 import argparse
@@ -113,10 +113,21 @@ def render(lesson: Path, profile: str = "full") -> Path:
 
 
 def refresh(lesson: Path) -> Path:
-    """Rebuild the added cells of ``lesson``'s stored notebook without executing anything
-    (after a change to what this module adds); the outputs and the run record stay."""
+    """Rebuild the added cells of ``lesson``'s stored notebook, and take its Markdown from the
+    lesson, without executing anything. Only prose may have changed: if any code cell
+    differs, the outputs would be stale, and the lesson must be rendered instead."""
     target = stored_notebook_path(lesson)
     notebook = nbformat.read(target, as_version=4)
+    stored = [cell for cell in notebook.cells if ADDED_TAG not in cell.metadata.get("tags", [])]
+    current = read_lesson(lesson).cells
+    code = [(cell.source.strip(), cell.metadata.get("tags", [])) for cell in current if cell.cell_type == "code"]
+    if (len(stored) != len(current) or [cell.cell_type for cell in stored] != [cell.cell_type for cell in current]
+            or code != [(cell.source.strip(), cell.metadata.get("tags", [])) for cell in stored
+                        if cell.cell_type == "code"]):
+        sys.exit(f"{lesson.name}: its code changed since it was executed; render it instead")
+    for old, new in zip(stored, current):
+        if old.cell_type == "markdown":
+            old.source = new.source
     nbformat.write(dress(notebook, lesson, notebook.metadata["learntorch"]), target)
     return target
 
@@ -126,7 +137,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("lessons", nargs="*", help="lesson numbers or names (default: all)")
     parser.add_argument("--profile", default=os.environ.get("LEARNTORCH_PROFILE", "full"))
     parser.add_argument("--refresh", action="store_true",
-                        help="only rebuild the added cells of the stored notebooks (executes nothing)")
+                        help="only rebuild the added cells and the prose of the stored notebooks (executes nothing)")
     args = parser.parse_args(argv)
     chosen = [path for path in lesson_files()
               if not args.lessons or any(path.stem.startswith(key) for key in args.lessons)]
