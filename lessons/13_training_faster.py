@@ -133,7 +133,7 @@ print(f"one training step, batch {batch_size}, on {describe(device)}: {baseline 
       f"({batch_size / baseline:,.0f} images/s)")
 
 # %% [markdown]
-# ## Where the time goes: `torch.profiler`
+# ## Where the time goes: the profiler
 #
 # The profiler records every operation PyTorch runs (on the GPU too, when asked to) with
 # its duration. `record_function` puts a named label around a block, so the forward pass,
@@ -217,7 +217,7 @@ if device.type == "cpu":  # GPU kernels have names of their own (cuDNN's, Triton
 speedups = {}  # change -> (seconds before, seconds after), for the table at the end
 
 # %% [markdown]
-# ## 1. DataLoader workers and `pin_memory`
+# ## 1. DataLoader workers and pinned memory
 #
 # So far the batch sat ready in memory. Real training reads images and augments them,
 # one at a time, as torchvision's transforms do; lesson 5 showed that `num_workers`
@@ -314,7 +314,7 @@ speedups[f"autocast {str(amp_dtype).removeprefix('torch.')} (vs float32)"] = (se
 # course's `fit` turns it on only on CUDA, where it reliably pays; on a CPU it is worth
 # the measurement above before you rely on it.
 #
-# ## 3. `torch.compile`
+# ## 3. Compiling the model
 #
 # In normal ("eager") mode PyTorch runs one operation at a time: each reads its inputs
 # from memory, computes, and writes its result back, and Python decides what comes next.
@@ -385,7 +385,7 @@ print(f"compiling again, with the cache warm: {first_call_seconds(compiled):.1f}
 # "reduce-overhead"` (CUDA graphs, for small GPU steps) and `mode="max-autotune"`
 # (tries several kernels per operation) trade more compile time for faster steps.
 #
-# ## 4. `channels_last`
+# ## 4. The channels-last memory layout
 #
 # A batch of images is a 4-d tensor (batch, channels, height, width), but memory is one
 # long line of numbers, so the tensor also has a **layout**: the order in which its
