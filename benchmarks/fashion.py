@@ -82,10 +82,10 @@ def floor_app():
     constant_label = {name: 0.1 for name in FASHION_CLASSES}
     constant_image = as_png_file(Image.new("L", (196, 196)))
     with gr.Blocks() as app:
-        photo = gr.Image(type="filepath")
+        photo = gr.Image(type="pil")
         label, image = gr.Label(num_top_classes=3), gr.Image(format="png")
         gr.Button().click(lambda _: (constant_label, constant_image), photo, [label, image],
-                          api_name="predict")
+                          api_name="fashion")
     return app
 
 
@@ -93,7 +93,7 @@ def benchmark_round_trip(requests: int, picture: Path, expected: str, logs: Path
     from gradio_client import handle_file
     file = handle_file(str(picture))
     label, _ = round_trips_against_floor("demos.fashion", __file__,
-                                         lambda client: client.predict(file, api_name="/predict"),
+                                         lambda client: client.predict(file, api_name="/fashion"),
                                          requests, logs)
     assert label["label"] == expected, label
 

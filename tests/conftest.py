@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from demos.crowd import crowd
 from demos.process import ROOT, running
 
 # The tests read the course's data from LEARNTORCH_DATA (set by the Makefile and CI);
@@ -43,6 +44,12 @@ def pytest_collection_modifyitems(items):
             item.add_marker(pytest.mark.xdist_group(item.module.__name__))
         elif "built_site" in item.fixturenames:
             item.add_marker(pytest.mark.xdist_group("built-site"))
+
+
+def storm(url: str, send, clients: int = 16, requests: int = 3):
+    """``clients`` visitors each make the same request ``requests`` times, all at the same
+    moment (as a classroom does with one example file); returns a :class:`demos.crowd.Outcome`."""
+    return crowd(url, lambda index: send, clients, requests)
 
 
 def as_photo(image: np.ndarray, path, side: int = 300, fmt: str = "PNG"):
