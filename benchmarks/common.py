@@ -49,7 +49,7 @@ def drawn_seven(path: Path, shift: int = 0) -> Path:
 
 
 def sketch(file) -> dict:
-    """The sketchpad value the digit demo's ``/predict`` takes, with ``file`` (from
+    """The sketchpad value the digit demo's ``/digits`` takes, with ``file`` (from
     ``gradio_client.handle_file``, or None) as the drawing."""
     return {"background": file, "layers": [], "composite": file}
 
@@ -116,8 +116,9 @@ def benchmark_main(description: str, floor_app, measure, *, requests: int, repea
     parser.add_argument("--serve-floor", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--port", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()
-    if args.serve_floor:
-        floor_app().queue().launch(server_name="127.0.0.1", server_port=args.port)
+    if args.serve_floor:  # launched as the demos are, so that only the work done differs
+        from demos.common import launch
+        launch(floor_app(), argparse.Namespace(host="127.0.0.1", port=args.port))
         return
     import torch
     default_data()
