@@ -9,7 +9,7 @@ LEARNTORCH_DATA ?= $(if $(wildcard ../shared/data),$(abspath ../shared/data),)
 export LEARNTORCH_DATA
 export NO_MKDOCS_2_WARNING := 1
 
-.PHONY: serve test site notebooks clean
+.PHONY: serve test site notebooks space clean
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -33,6 +33,10 @@ site: $(STAMP)
 ## notebooks: re-execute lessons in the full profile into docs/lessons (LESSONS="01 07" for some)
 notebooks: $(STAMP)
 	LEARNTORCH_PROFILE=full $(PY) -m learntorch.notebooks $(LESSONS)
+
+## space: assemble the hosted demos' Hugging Face Space into build/space (git-ignored)
+space: $(STAMP)
+	$(PY) -m demos.space assemble build/space
 
 clean:
 	rm -rf site .pytest_cache
