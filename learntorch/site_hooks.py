@@ -1,4 +1,5 @@
-"""MkDocs hooks: lesson scripts beside their notebooks, model-card figures on the demos page.
+"""MkDocs hooks: lesson scripts beside their notebooks, model-card figures and the hosted
+demos' address on the demos page.
 
 Kept free of imports from the package (and so of torch), so that the site builds with
 only the MkDocs packages installed, as the publishing workflow does.
@@ -20,8 +21,10 @@ def on_post_build(config, **kwargs):
 
 
 def on_page_markdown(markdown, page, config, **kwargs):
-    """Replace ``<!-- card: NAME -->`` with a table of ``checkpoints/NAME/card.json``'s figures."""
+    """Replace ``<!-- card: NAME -->`` with a table of ``checkpoints/NAME/card.json``'s figures,
+    and ``{{ space }}`` with the Space that hosts the demos (``extra.space`` in mkdocs.yml)."""
     root = Path(config["config_file_path"]).parent
+    markdown = markdown.replace("{{ space }}", config["extra"]["space"])
     return re.sub(r"<!-- card: (\w+) -->", lambda match: _card_table(root / "checkpoints" / match[1]), markdown)
 
 

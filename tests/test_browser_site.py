@@ -61,3 +61,39 @@ def test_dark_mode_toggle(page, site_url):
     page.locator("form[data-md-component='palette'] label:visible").first.click()
     page.wait_for_function(f"{scheme} === 'slate'")
     page.screenshot(path=ARTIFACTS / "site-dark.png")
+
+
+# The Demos page's order: the app on this machine, the hosted app, the in-page models, screenshots.
+HOST = "https://learntorch-demos.hf.space"
+STATE = "document.getElementById('live-demos').dataset.showing"
+
+
+def open_demos_page(page, site_url, stage: str, in_page_models: bool) -> str:
+    """The Demos page with no local app, the hosted app in ``stage``, and the in-page
+    models there or not; returns which way the page shows the demos."""
+    page.route("http://127.0.0.1:7860/**", lambda route: route.abort())
+    page.route("https://huggingface.co/api/spaces/**", lambda route: route.fulfill(
+        json={"id": "learntorch/demos", "host": HOST, "runtime": {"stage": stage}}))
+    page.route(f"{HOST}/**", lambda route: route.fulfill(body="<h1>hosted demos</h1>", content_type="text/html"))
+    page.add_init_script("window.learntorchDemos = {}" if in_page_models else
+                         "Object.defineProperty(window, 'learntorchDemos', {get() {}, set(value) {}})")
+    page.goto(f"{site_url}demos/")
+    page.wait_for_function(STATE, timeout=20_000)
+    return page.evaluate(STATE)
+
+
+def test_demos_page_embeds_the_hosted_app_when_it_runs(page, site_url):
+    assert open_demos_page(page, site_url, "RUNNING", in_page_models=True) == "space"
+    assert page.locator("#live-demos iframe").get_attribute("src") == f"{HOST}/"
+    assert page.frame_locator("#live-demos iframe").locator("h1").inner_text() == "hosted demos"
+    assert page.locator("#live-demos a[href='https://huggingface.co/spaces/learntorch/demos']").is_visible()
+    assert page.locator(".demo-screenshot").first.is_hidden()
+
+
+@pytest.mark.parametrize("in_page_models, showing", [(True, "in-page"), (False, "screenshots")])
+def test_demos_page_falls_back_when_the_hosted_app_sleeps(page, site_url, in_page_models, showing):
+    assert open_demos_page(page, site_url, "SLEEPING", in_page_models) == showing
+    assert page.locator("#live-demos").is_hidden()
+    assert page.locator("article a[href='https://huggingface.co/spaces/learntorch/demos']").count() >= 1
+    if showing == "screenshots":
+        assert page.locator(".demo-screenshot").first.is_visible()
