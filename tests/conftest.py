@@ -2,6 +2,7 @@ import contextlib
 import os
 import subprocess
 import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -17,6 +18,35 @@ if not os.environ.get("LEARNTORCH_DATA") and (ROOT.parent / "shared" / "data").i
 os.environ.setdefault("LEARNTORCH_PROGRESS", "0")
 os.environ.setdefault("NO_MKDOCS_2_WARNING", "1")
 ARTIFACTS = ROOT / "test-artifacts"  # logs and screenshots a failing run leaves to look at
+UNDER_CI = os.environ.get("CI", "").lower() == "true"  # set by GitHub Actions and most CI services
+
+
+def course_data() -> Path:
+    """The folder named by LEARNTORCH_DATA, for tests that copy or alter the data files themselves."""
+    folder = os.environ.get("LEARNTORCH_DATA")
+    if not folder:
+        pytest.fail("LEARNTORCH_DATA is not set: these tests copy and alter the course's data files, so "
+                    "they need the folder that holds them (MNIST/raw, FashionMNIST/raw, text/). Set it to "
+                    "that folder; `make test` uses ../shared/data when it exists.", pytrace=False)
+    return Path(folder)
+
+
+def needs_tool(present: bool, reason: str):
+    """Mark tests that need a tool (a browser, ...): skipped with ``reason`` where it is missing,
+    but failed under CI (CI=true), so that a run without the tool cannot pass for green."""
+    if present:
+        return pytest.mark.needs_tool(None)
+    return pytest.mark.needs_tool(reason) if UNDER_CI else pytest.mark.skip(reason=reason)
+
+
+def pytest_configure(config):
+    config.addinivalue_line("markers", "needs_tool(reason): the test needs a tool; see conftest.needs_tool")
+
+
+def pytest_runtest_setup(item):
+    for marker in item.iter_markers("needs_tool"):
+        if marker.args[0]:
+            pytest.fail(f"CI=true and a tool is missing: {marker.args[0]}", pytrace=False)
 
 
 @pytest.fixture(scope="session")

@@ -1,15 +1,14 @@
 """learntorch.data finds, verifies and explains the course's data sets."""
 
-import os
 import urllib.error
-from pathlib import Path
 
 import pytest
 import torch
 
+from conftest import course_data
 from learntorch import data
 
-SHARED = Path(os.environ["LEARNTORCH_DATA"])
+SHARED = course_data()
 
 
 @pytest.fixture
