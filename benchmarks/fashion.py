@@ -31,6 +31,7 @@ from common import (benchmark_main, percentiles,  # also puts the project on sys
 from learntorch.checkpoints import CHECKPOINTS_DIR, load_card
 from learntorch.data import FASHION_CLASSES, image_tensors
 from learntorch.train import predict as predict_loader
+from learntorch.shared_forward import MAX_BATCH
 from learntorch.transfer import NAME, load_model, predict, to_fashion, to_unit
 
 
@@ -70,6 +71,9 @@ def benchmark_accuracy(model, images: torch.Tensor, labels: torch.Tensor, photos
 def benchmark_latency(model, repeats: int, picture: Path) -> None:
     one = to_fashion(picture)[None, None]  # (1, 1, 28, 28)
     timed_per_thread_count("model forward, 1 image", lambda: model(one), repeats)
+    batch = one.repeat(MAX_BATCH, 1, 1, 1)  # what the demo's SharedForward runs under load
+    timed_per_thread_count(f"model forward, a batch of {MAX_BATCH} images (not per image)",
+                           lambda: model(batch), repeats)
     print(f"preprocessing, 300 x 300 JPEG (to_fashion):     "
           f"{percentiles(timed(lambda: to_fashion(picture), repeats))}")
     print(f"predict(): preprocessing + model, same photo:   "

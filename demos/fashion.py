@@ -14,6 +14,7 @@ from pathlib import Path
 
 from demos.common import (checked_before_decoding, enlarged_preview, friendly_errors, gr,
                           label_and_preview, launch, parse_args)
+from learntorch.shared_forward import MAX_BATCH
 from learntorch.transfer import predict
 from learntorch.uploads import BadInput
 
@@ -51,8 +52,10 @@ def build_app() -> gr.Blocks:
             with gr.Column():
                 label.render()
                 preview.render()
-        button.click(classify, inputs=photo, outputs=[label, preview], api_name="fashion")
-        photo.upload(classify, inputs=photo, outputs=[label, preview], api_visibility="private")
+        # as many photos at once as the model classifies in one batch (learntorch.shared_forward)
+        together = {"concurrency_id": "classify", "concurrency_limit": MAX_BATCH}
+        button.click(classify, inputs=photo, outputs=[label, preview], api_name="fashion", **together)
+        photo.upload(classify, inputs=photo, outputs=[label, preview], api_visibility="private", **together)
     return app
 
 

@@ -29,6 +29,7 @@ from torch import nn
 
 from learntorch.augment import random_affine, random_mirror
 from learntorch.batches import ImageBatches
+from learntorch.shared_forward import SharedForward
 from learntorch.checkpoints import CHECKPOINTS_DIR, default_folder, load_card, load_weights, save
 from learntorch.data import FASHION_CLASSES
 from learntorch.device import pick_device, provenance, seed_everything
@@ -557,8 +558,8 @@ def to_fashion(image) -> torch.Tensor:
 
 
 @cache
-def _demo_model() -> FashionTransferNet:
-    return load_model()
+def _demo_model() -> SharedForward:
+    return SharedForward(load_model())  # the demo's concurrent requests share forward passes
 
 
 @torch.no_grad()
