@@ -25,9 +25,17 @@ def crowd(url: str, make_sender, clients: int, requests: int) -> Outcome:
     outcome, lock = Outcome(), threading.Lock()
     everyone_connected = threading.Barrier(clients + 1)
 
+    def connect():  # a visitor whose page did not load tries again, twice
+        for attempt in range(3):
+            try:
+                return Client(url, verbose=False)
+            except Exception:
+                if attempt == 2:
+                    raise
+
     def visitor(index):
         try:
-            client, send = Client(url, verbose=False), make_sender(index)
+            client, send = connect(), make_sender(index)
             everyone_connected.wait(timeout=CONNECT_TIMEOUT)
         except Exception as error:  # a visitor who could not connect stops the whole crowd
             everyone_connected.abort()
