@@ -24,7 +24,7 @@ serve: $(STAMP)
 
 ## test: lessons (smoke profile), site, data, checkpoints and demos
 test: $(STAMP)
-	$(PY) -m pytest -n 2 --dist loadgroup --durations=15
+	$(PY) -m pytest -n 2 --durations=15  # tests/conftest.py keeps each demo server's tests on one worker
 
 ## site: build the static site into site/ (executes nothing: the notebooks are stored)
 site: $(STAMP)

@@ -66,14 +66,18 @@ def start_demo(module: str, timeout: float = 120.0):
         yield url
 
 
-def pytest_collection_modifyitems(items):
-    """Under ``pytest -n`` keep each module that starts a server on one worker (one server),
-    and every test of the built site on one worker (one ``mkdocs build``)."""
-    for item in items:
-        if "demo" in item.module.__name__:
-            item.add_marker(pytest.mark.xdist_group(item.module.__name__))
-        elif "built_site" in item.fixturenames:
-            item.add_marker(pytest.mark.xdist_group("built-site"))
+def pytest_xdist_make_scheduler(config, log):
+    """Under ``pytest -n``, all tests of a module that starts a demo server run on one worker
+    (one server per module, and one log); every other test goes to whichever worker is free.
+    (pytest-xdist 3.8's ``xdist_group`` marks do not group anything under pytest 9.)"""
+    from xdist.scheduler import LoadScopeScheduling
+
+    class OneWorkerPerServer(LoadScopeScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            module = nodeid.split("::")[0]
+            return module if "demo" in module else nodeid
+
+    return OneWorkerPerServer(config, log)
 
 
 def storm(url: str, send, clients: int = 16, requests: int = 3):
