@@ -2,7 +2,8 @@
 //   1. "local":       the demo app running on this machine (`make serve`), embedded;
 //   2. "space":       the hosted Gradio app (the Hugging Face Space named by `extra.space`
 //                     in mkdocs.yml), embedded when Hugging Face reports it running;
-//   3. "in-page":     the models running in this page (window.learntorchDemos);
+//   3. "in-page":     the models running in this page (window.learntorchDemos), which their
+//                     own script shows when told so (below);
 //   4. "screenshots": what the page shows from the start.
 // The choice is written to #live-demos as data-showing and announced with a
 // "learntorch:demos" event (detail: the same word). Re-run on every page view (instant navigation).
