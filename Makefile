@@ -8,7 +8,7 @@ STAMP := $(VENV)/.installed
 # (learntorch.data looks in that order).
 export NO_MKDOCS_2_WARNING := 1
 
-.PHONY: serve test site models notebooks clean
+.PHONY: serve test site models notebooks space clean
 
 $(STAMP): pyproject.toml constraints.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -39,7 +39,7 @@ serve: $(STAMP) models
 
 ## test: lessons (smoke profile), site, data, checkpoints and demos
 test: $(STAMP) models
-	$(PY) -m pytest -n 2 --dist loadgroup --durations=15
+	$(PY) -m pytest -n 2 --durations=15  # tests/conftest.py keeps each demo server's tests on one worker
 
 ## site: build the static site into site/ (executes nothing: the notebooks are stored)
 site: $(STAMP) models
@@ -48,6 +48,10 @@ site: $(STAMP) models
 ## notebooks: re-execute lessons in the full profile into docs/lessons (LESSONS="01 07" for some)
 notebooks: $(STAMP)
 	LEARNTORCH_PROFILE=full $(PY) -m tools.notebooks $(LESSONS)
+
+## space: assemble the hosted demos' Hugging Face Space into build/space (git-ignored)
+space: $(STAMP)
+	$(PY) -m tools.space assemble build/space
 
 clean:
 	rm -rf site build .pytest_cache

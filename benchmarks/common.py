@@ -103,8 +103,9 @@ def benchmark_main(description: str, floor_app, measure, *, requests: int, repea
     parser.add_argument("--serve-floor", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--port", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()
-    if args.serve_floor:
-        floor_app().queue().launch(server_name="127.0.0.1", server_port=args.port)
+    if args.serve_floor:  # launched as the demos are, so that only the work done differs
+        from demos.common import launch
+        launch(floor_app(), argparse.Namespace(host="127.0.0.1", port=args.port))
         return
     import torch
     print(f"torch {torch.__version__}, {os.cpu_count()} CPUs, {torch.get_num_threads()} default "

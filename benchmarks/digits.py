@@ -29,15 +29,15 @@ from learntorch.train import evaluate
 
 def floor_app():
     """A no-op app shaped like the demo: sketchpad in, label and 196 x 196 image out."""
-    import gradio as gr
+    from demos.common import as_png_file, gr
     constant_label = {str(d): 0.1 for d in range(10)}
-    constant_image = Image.new("L", (196, 196))
+    constant_image = as_png_file(Image.new("L", (196, 196)))
     with gr.Blocks() as app:
-        drawing = gr.Sketchpad(type="filepath", format="png", canvas_size=(280, 280), fixed_canvas=True,
+        drawing = gr.Sketchpad(type="pil", format="png", canvas_size=(280, 280), fixed_canvas=True,
                               layers=False, transforms=())
         label, image = gr.Label(num_top_classes=3), gr.Image(format="png")
         gr.Button().click(lambda _: (constant_label, constant_image), drawing, [label, image],
-                          api_name="predict")
+                          api_name="digits")
     return app
 
 
@@ -61,7 +61,7 @@ def benchmark_round_trip(requests: int, picture: Path, logs: Path) -> None:
     file = handle_file(str(picture))
     payload = sketch(file)
     label, _ = round_trips_against_floor("demos.digits", __file__,
-                                         lambda client: client.predict(payload, api_name="/predict"), requests, logs)
+                                         lambda client: client.predict(payload, api_name="/digits"), requests, logs)
     print(f"demo's answer to a drawn 7: {label['label']}")
 
 

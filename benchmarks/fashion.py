@@ -32,6 +32,7 @@ from learntorch.data import FASHION_CLASSES, image_tensors
 from learntorch.fashion.model import to_unit
 from learntorch.fashion.predict import CHECKPOINT, classify_garment, demo_model
 from learntorch.fashion.preprocess import to_fashion
+from learntorch.shared_forward import MAX_BATCH
 from learntorch.train import predict
 from tools.payloads import as_photo
 
@@ -68,6 +69,9 @@ def benchmark_accuracy(model, images: torch.Tensor, labels: torch.Tensor, photos
 def benchmark_latency(model, repeats: int, picture: Path) -> None:
     one = to_fashion(picture)[None, None]  # (1, 1, 28, 28)
     timed_per_thread_count("model forward, 1 image", lambda: model(one), repeats)
+    batch = one.repeat(MAX_BATCH, 1, 1, 1)  # what the demo's SharedForward runs under load
+    timed_per_thread_count(f"model forward, a batch of {MAX_BATCH} images (not per image)",
+                           lambda: model(batch), repeats)
     print(f"preprocessing, 300 x 300 JPEG (to_fashion):     "
           f"{percentiles(timed(lambda: to_fashion(picture), repeats))}")
     print(f"classify_garment(): preprocessing + model, same photo: "
@@ -80,10 +84,10 @@ def floor_app():
     constant_label = {name: 0.1 for name in FASHION_CLASSES}
     constant_image = as_png_file(Image.new("L", (196, 196)))
     with gr.Blocks() as app:
-        photo = gr.Image(type="filepath")
+        photo = gr.Image(type="pil")
         label, image = gr.Label(num_top_classes=3), gr.Image(format="png")
         gr.Button().click(lambda _: (constant_label, constant_image), photo, [label, image],
-                          api_name="predict")
+                          api_name="fashion")
     return app
 
 
@@ -91,7 +95,7 @@ def benchmark_round_trip(requests: int, picture: Path, expected: str, logs: Path
     from gradio_client import handle_file
     file = handle_file(str(picture))
     label, _ = round_trips_against_floor("demos.fashion", __file__,
-                                         lambda client: client.predict(file, api_name="/predict"),
+                                         lambda client: client.predict(file, api_name="/fashion"),
                                          requests, logs)
     assert label["label"] == expected, label
 

@@ -1,40 +1,46 @@
-"""Concurrent clients against each demo: requests, errors, latency percentiles, throughput,
-and the server's memory before and after.
+"""Concurrent clients against each demo and against Gradio's own floor, side by side:
+requests, errors, latency percentiles, throughput, and the demo server's memory.
 
-    python benchmarks/load.py [--clients 32] [--requests 25] [--demos digits next_word fashion]
+    python benchmarks/load.py [--clients 32] [--requests 10] [--demos digits fashion next_word]
 
-Each demo runs as its own server on loopback. After a warm-up, ``--clients`` threads each
-open a ``gradio_client.Client`` and send ``--requests`` predictions, all at once. The
-script exits non-zero on any error, or when the server's resident memory grew by more
-than ``--max-growth-mb`` during the second of two identical rounds (the first round also
-grows the allocator's pools; a leak keeps growing). The table shows the second round.
+For each demo two servers run on loopback: the demo (``python -m demos.NAME``) and its
+floor, a no-op app with the same components launched the same way, whose function does
+no work (``benchmarks/NAME.py --serve-floor``). After a warm-up, three rounds follow; in
+each, ``--clients`` threads each open a ``gradio_client.Client`` and send ``--requests``
+predictions, all at once, to the floor and to the demo (in turns: floor first, then demo
+first, then floor first again, so that a shared machine's changing load weighs on both alike).
+Figures pool the three rounds. The script exits non-zero on any error, when a demo's throughput is below
+``--min-throughput`` times its floor's or its p95 latency above ``--max-p95`` times the
+floor's, or when the demo server's resident memory grew by more than ``--max-growth-mb``
+during round 3 (the first rounds also grow the allocator's pools; a leak keeps growing).
 """
 
 import argparse
 import tempfile
-import threading
-import time
 from pathlib import Path
 
+import numpy as np
 import psutil
 from PIL import Image
 
 from common import ROOT, drawn_seven, percentiles, running, sketch
+from tools.crowd import crowd
+
+ROUNDS = 3
 
 
 def request_makers(scratch: Path) -> dict:
-    """For each demo: its module, and ``make(index) -> send(client)`` for client ``index``.
+    """For each demo: ``make(index) -> send(client)`` for client ``index``.
 
-    Every client sends its own picture, as real visitors do. (Gradio caches uploads under
-    a hash of their content, and identical files uploaded at the same moment were seen to
-    collide there: a half-written file, read by the other request.)
+    Every client sends its own picture, as real visitors do (the tests and
+    ``bad_inputs.py`` storm the demos with one identical file).
     """
     from gradio_client import handle_file
 
     def own_drawing(index):
         path = drawn_seven(scratch / f"seven-{index}.png", shift=index % 20)
         file = handle_file(str(path))
-        return lambda client: client.predict(sketch(file), api_name="/predict")
+        return lambda client: client.predict(sketch(file), api_name="/digits")
 
     def own_garment(index):
         example = sorted((ROOT / "demos" / "examples" / "fashion").glob("*.*"))[index % 3]
@@ -43,13 +49,13 @@ def request_makers(scratch: Path) -> dict:
         path = scratch / f"garment-{index}.png"
         picture.save(path)
         file = handle_file(str(path))
-        return lambda client: client.predict(file, api_name="/predict")
+        return lambda client: client.predict(file, api_name="/fashion")
 
     return {
-        "digits": ("demos.digits", own_drawing),
-        "fashion": ("demos.fashion", own_garment),
-        "next_word": ("demos.next_word", lambda index: lambda client: client.predict(
-            "It is a capital mistake to", api_name="/predict")),
+        "digits": own_drawing,
+        "fashion": own_garment,
+        "next_word": lambda index: lambda client: client.predict(
+            "It is a capital mistake to", api_name="/next_word"),
     }
 
 
@@ -57,74 +63,85 @@ def server_memory_mb(process) -> float:
     return psutil.Process(process.pid).memory_info().rss / 2**20
 
 
-def hammer(url: str, make_sender, clients: int, requests: int):
-    from gradio_client import Client
-    latencies, errors, lock = [], [], threading.Lock()
-    barrier = threading.Barrier(clients)
+class Pooled:
+    """The answered requests, errors and time of several rounds against one server."""
 
-    def one_client(index):
-        client, send = Client(url, verbose=False), make_sender(index)
-        barrier.wait()  # every client connected: start together
-        for _ in range(requests):
-            begin = time.perf_counter()
-            try:
-                send(client)
-                with lock:
-                    latencies.append(time.perf_counter() - begin)
-            except Exception as error:  # counted and shown, never hidden
-                with lock:
-                    errors.append(f"{type(error).__name__}: {error}"[:200])
+    def __init__(self):
+        self.latencies, self.errors, self.seconds = [], [], 0.0
 
-    threads = [threading.Thread(target=one_client, args=(index,)) for index in range(clients)]
-    start = time.perf_counter()
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    return latencies, errors, time.perf_counter() - start
+    def add(self, outcome) -> None:
+        self.latencies += outcome.latencies
+        self.errors += outcome.errors
+        self.seconds += outcome.seconds
+
+    def throughput(self) -> float:
+        return len(self.latencies) / self.seconds
+
+    def p95(self) -> float:
+        return float(np.percentile(self.latencies, 95))
+
+    def row(self, name: str) -> str:
+        requests = len(self.latencies) + len(self.errors)
+        return (f"{name:<20} {requests:>8} {len(self.errors):>6}  {percentiles(self.latencies, (50, 95, 99)):<56} "
+                f"{self.throughput():>6.1f}")
+
+
+def measure(name: str, make_sender, args, logs: Path) -> tuple[Pooled, Pooled, list[float]]:
+    """Three rounds against the floor and the demo; the demo's memory after each."""
+    floor_script = ROOT / "benchmarks" / f"{name}.py"
+    with running(["-m", f"demos.{name}"], logs / f"{name}.log") as (demo_url, demo), \
+            running([str(floor_script), "--serve-floor"], logs / f"{name}-floor.log") as (floor_url, _):
+        for url in (floor_url, demo_url):  # warm-up: model loaded, connections and caches made
+            crowd(url, make_sender, clients=4, requests=5)
+        floor, measured, memory = Pooled(), Pooled(), [server_memory_mb(demo)]
+        for round_ in range(ROUNDS):
+            # floor first, then demo first, ...: a shared machine's load drifts alike for both
+            for pooled, url in ((floor, floor_url), (measured, demo_url))[::1 if round_ % 2 == 0 else -1]:
+                pooled.add(crowd(url, make_sender, args.clients, args.requests))
+            memory.append(server_memory_mb(demo))
+    return floor, measured, memory
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--clients", type=int, default=32)
-    parser.add_argument("--requests", type=int, default=25, help="per client")
+    parser.add_argument("--requests", type=int, default=10, help="per client and round")
     parser.add_argument("--demos", nargs="+", default=["digits", "fashion", "next_word"])
-    parser.add_argument("--max-growth-mb", type=float, default=100.0)
+    parser.add_argument("--min-throughput", type=float, default=0.9, help="times the floor's")
+    parser.add_argument("--max-p95", type=float, default=1.25, help="times the floor's")
+    parser.add_argument("--max-growth-mb", type=float, default=50.0, help="during round 3")
     args = parser.parse_args()
 
-    failed = False
-    rows = []
+    failures, tables = [], []
     with tempfile.TemporaryDirectory() as scratch:
         makers = request_makers(Path(scratch))
         for name in args.demos:
-            module, make_sender = makers[name]
-            with running(["-m", module], Path(scratch) / f"{name}.log") as (url, process):
-                hammer(url, make_sender, clients=4, requests=5)  # warm-up: model loaded, caches filled
-                # Two full rounds: the first also grows the allocator's per-thread pools under
-                # concurrency; a leak keeps growing in the second.
-                memory, errors = [server_memory_mb(process)], []
-                for _ in range(2):
-                    latencies, round_errors, seconds = hammer(url, make_sender, args.clients, args.requests)
-                    errors += round_errors
-                    memory.append(server_memory_mb(process))
-                before, after = memory[1], memory[2]
-                print(f"  {name}: server RSS {' -> '.join(f'{mb:.0f} MB' for mb in memory)} "
-                      f"(after warm-up, round 1, round 2)")
-            total = 2 * args.clients * args.requests  # errors count over both rounds
-            rows.append((name, total, len(errors), percentiles(latencies, (50, 95, 99)),
-                         len(latencies) / seconds, before, after))
-            if errors or after - before > args.max_growth_mb:
-                failed = True
-            for error in sorted(set(errors))[:5]:
+            floor, measured, memory = measure(name, makers[name], args, Path(scratch))
+            throughput, p95 = measured.throughput() / floor.throughput(), measured.p95() / floor.p95()
+            growth = memory[-1] - memory[-2]
+            tables.append((name, floor, measured, throughput, p95, memory))
+            if floor.errors or measured.errors:
+                failures.append(f"{name}: {len(measured.errors)} errors, floor {len(floor.errors)}")
+            if throughput < args.min_throughput:
+                failures.append(f"{name}: throughput {throughput:.2f} x the floor's (at least {args.min_throughput})")
+            if p95 > args.max_p95:
+                failures.append(f"{name}: p95 {p95:.2f} x the floor's (at most {args.max_p95})")
+            if growth > args.max_growth_mb:
+                failures.append(f"{name}: memory grew {growth:.0f} MB during round {ROUNDS}")
+            for error in sorted(set(floor.errors + measured.errors))[:5]:
                 print(f"  {name} error: {error}")
 
-    print(f"\n{args.clients} concurrent clients x {args.requests} requests per demo, two rounds, loopback, "
-          f"{psutil.cpu_count()} CPUs; latency and throughput of round 2")
-    print(f"{'demo':<10} {'requests':>8} {'errors':>6}  {'latency':<56} {'req/s':>6}  {'server RSS over round 2':>28}")
-    for name, total, errors, latency, throughput, before, after in rows:
-        print(f"{name:<10} {total:>8} {errors:>6}  {latency:<56} {throughput:>6.1f}  "
-              f"{before:>9.0f} MB -> {after:.0f} MB ({after - before:+.0f})")
-    raise SystemExit(1 if failed else 0)
+    print(f"\n{args.clients} concurrent clients x {args.requests} requests, {ROUNDS} rounds per server, "
+          f"loopback, {psutil.cpu_count()} CPUs, load average {psutil.getloadavg()[0]:.1f}")
+    print(f"{'server':<20} {'requests':>8} {'errors':>6}  {'latency':<56} {'req/s':>6}")
+    for name, floor, measured, throughput, p95, memory in tables:
+        print(floor.row(f"{name} floor (no-op)"))
+        print(measured.row(name))
+        print(f"{'':<20} demo / floor: throughput {throughput:.2f} (>= {args.min_throughput}), "
+              f"p95 {p95:.2f} (<= {args.max_p95}); demo RSS "
+              f"{' -> '.join(f'{mb:.0f}' for mb in memory)} MB (warm, rounds 1-{ROUNDS})")
+    print("\n" + ("\n".join(f"FAIL {failure}" for failure in failures) if failures else "all within limits"))
+    raise SystemExit(1 if failures else 0)
 
 
 if __name__ == "__main__":

@@ -67,18 +67,18 @@ def benchmark_latency(repeats: int) -> None:
 
 
 def floor_app():
-    """A no-op app shaped like the demo's /predict: a textbox in, a five-entry label out."""
+    """A no-op app shaped like the demo's /next_word: a textbox in, a five-entry label out."""
     import gradio as gr
     constant = {word: 0.1 for word in ("the", "a", "and", "of", "to")}
     with gr.Blocks() as app:
         phrase, label = gr.Textbox(), gr.Label(num_top_classes=5)
-        gr.Button().click(lambda _: constant, phrase, label, api_name="predict")
+        gr.Button().click(lambda _: constant, phrase, label, api_name="next_word")
     return app
 
 
 def benchmark_round_trip(requests: int, logs: Path) -> None:
     label = round_trips_against_floor("demos.next_word", __file__,
-                                      lambda client: client.predict(PHRASE, api_name="/predict"), requests, logs)
+                                      lambda client: client.predict(PHRASE, api_name="/next_word"), requests, logs)
     print(f"demo's answer to {PHRASE!r}: {[c['label'] for c in label['confidences']]}")
 
 

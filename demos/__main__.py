@@ -29,5 +29,9 @@ def build_app() -> gr.Blocks:
     return app
 
 
+def main(host: str = "127.0.0.1") -> None:
+    launch(build_app(), parse_args(__doc__, port=7860, host=host))
+
+
 if __name__ == "__main__":
-    launch(build_app(), parse_args(__doc__, port=7860))
+    main()

@@ -16,7 +16,7 @@ class Demo:
     module: str
     checkpoint: str
     lesson: str  # lesson file stem
-    what: str  # "what am I looking at", for a first-time visitor
+    what: str  # "what am I looking at", for a first-time visitor; Markdown, so `<unk>` in backticks
     port: int  # when served on its own
 
     def card(self) -> dict:
@@ -41,5 +41,5 @@ DEMOS = (
     Demo("Next word", "demos.next_word", "next_word", "12_lstm_next_word",
          "An LSTM language model trained on the first 80% of The Adventures of Sherlock Holmes "
          "guesses the next word of your phrase and can continue it. Words it never saw in "
-         "training become <unk>.", 7863),
+         "training become `<unk>`.", 7863),
 )

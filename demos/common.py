@@ -88,7 +88,15 @@ def checked_before_decoding(component: gr.components.Component) -> gr.components
     runs, and reports an undecodable file as an internal error. Running every uploaded file
     through :func:`learntorch.inputs.open_image` first turns those cases into a clear
     ``gr.Error``, and stops a 10 000 x 10 000 picture before it is decoded.
+
+    The component must hand the demo a decoded picture (``type="pil"``). With
+    ``type="filepath"`` Gradio re-saves a converted picture (every sketch, and any upload
+    that is not RGB) into its cache under a hash of the picture's bytes, overwriting the
+    file in place: when visitors send the same picture at the same moment, one request
+    truncates the file while another reads it, and a valid image reads as "not an image".
     """
+    if component.type != "pil":
+        raise ValueError(f"{type(component).__name__} must use type='pil' (see checked_before_decoding)")
     preprocess = component.preprocess
 
     @functools.wraps(preprocess)
@@ -107,12 +115,13 @@ def checked_before_decoding(component: gr.components.Component) -> gr.components
     return component
 
 
-def parse_args(description: str, port: int) -> argparse.Namespace:
+def parse_args(description: str, port: int, host: str = "127.0.0.1") -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=description,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--port", type=int, default=port)
-    parser.add_argument("--host", default="127.0.0.1",
-                        help="address to bind (default: this machine only)")
+    parser.add_argument("--port", type=int, default=port,
+                        help=f"port to listen on (default {port}; 0: the first free one from 7860)")
+    parser.add_argument("--host", default=host,
+                        help=f"address to bind (default: {host})")
     return parser.parse_args()
 
 
@@ -123,4 +132,4 @@ def launch(app: gr.Blocks, args: argparse.Namespace) -> None:
     # only imports a demo's module (a test, a benchmark) keeps its own thread count.
     torch.set_num_threads(1)
     app.queue(default_concurrency_limit=4).launch(
-        server_name=args.host, server_port=args.port, max_file_size=MAX_UPLOAD, show_error=True)
+        server_name=args.host, server_port=args.port or None, max_file_size=MAX_UPLOAD, show_error=True)

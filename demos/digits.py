@@ -4,9 +4,10 @@
 
 Both inputs answer on the same two outputs: the three likeliest digits, and the 28 x 28
 image the model actually saw (shown enlarged), so a visitor can see why it answered as
-it did. API: ``/predict`` takes a sketchpad value ``{"background", "layers",
-"composite"}`` (any image file works as the composite), ``/predict_upload`` takes an
-image file; both return ``(label, preview image)``, the label first.
+it did. API: ``/digits`` takes a sketchpad value ``{"background", "layers",
+"composite"}`` (any image file works as the composite), ``/digits_upload`` takes an
+image file; both return ``(label, preview image)``, the label first. The names are the
+same in the combined app (``python -m demos``).
 """
 
 from pathlib import Path
@@ -49,10 +50,10 @@ def read_drawing(sketch: dict | None):
 
 
 @friendly_errors
-def read_upload(path: str | None):
-    if path is None:
+def read_upload(picture):
+    if picture is None:
         raise BadInput("No picture received: upload a photo or scan of one handwritten digit.")
-    return answer(path)
+    return answer(picture)
 
 
 def build_app() -> gr.Blocks:
@@ -66,14 +67,14 @@ def build_app() -> gr.Blocks:
             with gr.Column():
                 with gr.Tab("Draw"):
                     sketch = checked_before_decoding(gr.Sketchpad(
-                        label="Your digit", type="filepath", format="png", elem_id="digit-sketchpad",
+                        label="Your digit", type="pil", format="png", elem_id="digit-sketchpad",
                         canvas_size=(280, 280), fixed_canvas=True, layers=False, transforms=(),
                         brush=gr.Brush(default_size=10, colors=["#000000"], default_color="#000000",
                                        color_mode="fixed")))
                     draw_button = gr.Button("Read it", variant="primary")
                 with gr.Tab("Upload"):
                     upload = checked_before_decoding(gr.Image(
-                        label="A photo or scan of one digit", type="filepath", sources=["upload", "clipboard"]))
+                        label="A photo or scan of one digit", type="pil", sources=["upload", "clipboard"]))
                     upload_button = gr.Button("Read it", variant="primary")
                     gr.Examples(examples=[str(EXAMPLES / name) for name in
                                           ("three-pencil.png", "five-on-grey.jpg", "eight-chalk.png")],
@@ -82,8 +83,8 @@ def build_app() -> gr.Blocks:
             with gr.Column():
                 label.render()
                 preview.render()
-        draw_button.click(read_drawing, inputs=sketch, outputs=[label, preview], api_name="predict")
-        upload_button.click(read_upload, inputs=upload, outputs=[label, preview], api_name="predict_upload")
+        draw_button.click(read_drawing, inputs=sketch, outputs=[label, preview], api_name="digits")
+        upload_button.click(read_upload, inputs=upload, outputs=[label, preview], api_name="digits_upload")
         upload.upload(read_upload, inputs=upload, outputs=[label, preview], api_visibility="private")
         app.load(None, js=SELECT_BRUSH)
     return app

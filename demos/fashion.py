@@ -6,8 +6,8 @@ lesson 10 names it with one of Fashion-MNIST's ten classes.
 The answer shows the three likeliest classes and the 28 x 28 image the model actually
 saw (enlarged): the photo turned gray, inverted to a light object on black when its
 background is light, cropped to the object and padded to a square, as Fashion-MNIST's
-images are. API: ``/predict`` takes an image file and returns ``(label, preview image)``,
-the label first.
+images are. API: ``/fashion`` takes an image file and returns ``(label, preview image)``,
+the label first (the same name in the combined app, ``python -m demos``).
 """
 
 from pathlib import Path
@@ -16,6 +16,7 @@ from demos.common import (checked_before_decoding, enlarged_preview, friendly_er
                           label_and_preview, launch, parse_args)
 from learntorch.fashion.predict import classify_garment
 from learntorch.inputs import BadInput
+from learntorch.shared_forward import MAX_BATCH
 
 EXAMPLES = Path(__file__).resolve().parent / "examples" / "fashion"
 # sneaker.png (drawn, used by lesson 10) is left out: the model reads it as a sandal
@@ -23,11 +24,11 @@ EXAMPLE_FILES = ("t-shirt.png", "trousers.png", "bag.png", "dress.png", "ankle-b
 
 
 @friendly_errors
-def classify(path: str | None):
+def classify(picture):
     """Probabilities of the ten classes, and the 28 x 28 input the model saw, enlarged."""
-    if path is None:
+    if picture is None:
         raise BadInput("No picture received: upload a photo of one garment, shoe or bag.")
-    probabilities, seen = classify_garment(path)
+    probabilities, seen = classify_garment(picture)
     return probabilities, enlarged_preview(seen)
 
 
@@ -42,7 +43,7 @@ def build_app() -> gr.Blocks:
         with gr.Row():
             with gr.Column():
                 photo = checked_before_decoding(gr.Image(
-                    label="A photo of a garment", type="filepath",
+                    label="A photo of a garment", type="pil",
                     sources=["upload", "clipboard", "webcam"]))
                 button = gr.Button("Classify", variant="primary")
                 gr.Examples(examples=[str(EXAMPLES / name) for name in EXAMPLE_FILES],
@@ -51,8 +52,10 @@ def build_app() -> gr.Blocks:
             with gr.Column():
                 label.render()
                 preview.render()
-        button.click(classify, inputs=photo, outputs=[label, preview], api_name="predict")
-        photo.upload(classify, inputs=photo, outputs=[label, preview], api_visibility="private")
+        # as many photos at once as the model classifies in one batch (learntorch.shared_forward)
+        together = {"concurrency_id": "classify", "concurrency_limit": MAX_BATCH}
+        button.click(classify, inputs=photo, outputs=[label, preview], api_name="fashion", **together)
+        photo.upload(classify, inputs=photo, outputs=[label, preview], api_visibility="private", **together)
     return app
 
 

@@ -6,9 +6,10 @@ The model learned from the first 80% of *The Adventures of Sherlock Holmes*, so 
 like Dr Watson. It reads lower-case words and punctuation marks; a word it never saw in
 training becomes ``<unk>`` (shown highlighted). It reads at most the last 64 tokens.
 
-API: ``/predict`` takes a phrase and returns the five likeliest next tokens with their
-probabilities (a label); ``/tokens`` returns how the phrase was read; ``/continue`` takes
-``(phrase, words, temperature, seed)`` and returns the phrase with its continuation.
+API: ``/next_word`` takes a phrase and returns the five likeliest next tokens with their
+probabilities (a label); ``/next_word_tokens`` returns how the phrase was read;
+``/next_word_continue`` takes ``(phrase, words, temperature, seed)`` and returns the phrase
+with its continuation. The names are the same in the combined app (``python -m demos``).
 """
 
 from demos.common import friendly_errors, gr, launch, parse_args
@@ -35,7 +36,7 @@ def tokens(phrase: str | None) -> tuple[list[tuple[str, str | None]], str]:
     _, vocab = load_next_word()
     phrase = phrase or ""
     if len(phrase) > MAX_CHARS:
-        return [], ""  # /predict explains the limit
+        return [], ""  # /next_word explains the limit
     read, truncated = last_tokens(phrase, CONTEXT)
     notes = []
     if truncated:
@@ -90,12 +91,12 @@ def build_app() -> gr.Blocks:
         continue_button = gr.Button("Continue the text")
         continuation = gr.Textbox(label="Your phrase, continued", lines=5, interactive=False)
 
-        predict_button.click(predict, inputs=phrase, outputs=label, api_name="predict")
-        predict_button.click(tokens, inputs=phrase, outputs=[read, note], api_name="tokens")
+        predict_button.click(predict, inputs=phrase, outputs=label, api_name="next_word")
+        predict_button.click(tokens, inputs=phrase, outputs=[read, note], api_name="next_word_tokens")
         phrase.submit(predict, inputs=phrase, outputs=label, api_visibility="private")
         phrase.submit(tokens, inputs=phrase, outputs=[read, note], api_visibility="private")
         continue_button.click(continue_phrase, inputs=[phrase, words, temperature, seed], outputs=continuation,
-                              api_name="continue")
+                              api_name="next_word_continue")
     return app
 
 

@@ -61,8 +61,9 @@ def test_dark_mode_toggle(page, site_url):
 
 # Where a page may send requests besides the site itself: the Demos page asks this machine
 # whether the Gradio demo app of `make serve` is running (only when the site is served
-# from this machine; see docs/javascripts/live-demos.js).
-LOCAL_DEMO_APP = "http://127.0.0.1:7860/"
+# from this machine), and Hugging Face whether the hosted app runs (see live-demos.js).
+# Offline, both questions fail with a console error of their own.
+DEMOS_PAGE_ASKS = ("http://127.0.0.1:7860/", "https://huggingface.co/api/spaces/")
 LEFT_OVER_TEX = r"\$[^$\s][^$]*\$|\\\(|\\\[|\$\$"  # maths delimiters still in the text
 LEFT_OVER_TEX_JS = """(pattern) => {
     const text = [];
@@ -79,9 +80,9 @@ def test_every_page_is_self_contained_and_renders_its_maths(page, site_url, buil
     """Every page of the built site, with every outside host unresolvable (see CHROMIUM_FLAGS):
     no request leaves the site, every formula is typeset, and nothing is logged as an error."""
     requests, errors = [], []
-    page.on("request", lambda request: requests.append(request.url))
+    page.on("request", lambda request: requests.append((page.url, request.url)))
     page.on("console", lambda message: message.type == "error"
-            and not message.location.get("url", "").startswith(LOCAL_DEMO_APP)
+            and not message.location.get("url", "").startswith(DEMOS_PAGE_ASKS)
             and errors.append(f"{page.url}: {message.text} ({message.location.get('url')})"))
     page.on("pageerror", lambda error: errors.append(f"{page.url}: {error}"))
     pages = sorted(path.relative_to(built_site).parent.as_posix() for path in built_site.rglob("index.html"))
@@ -96,7 +97,8 @@ def test_every_page_is_self_contained_and_renders_its_maths(page, site_url, buil
             pytest.fail(f"{path}: maths left as TeX: {leftover[:5]}")
         assert page.locator(".katex-error").count() == 0, f"{path}: KaTeX could not typeset a formula"
         formulas += page.locator(".katex").count()
-    outside = [url for url in requests if not url.startswith((site_url, "data:", "blob:", LOCAL_DEMO_APP))]
+    outside = [(origin, url) for origin, url in requests if not url.startswith((site_url, "data:", "blob:"))
+               and not (origin == f"{site_url}demos/" and url.startswith(DEMOS_PAGE_ASKS))]
     assert not outside, outside[:10]
     assert formulas > 100  # the lessons' formulas were found and typeset
     assert not errors, errors[:10]
@@ -115,3 +117,46 @@ def test_a_phone_reads_the_page_without_scrolling_it_sideways(site_url, path):
             assert code.bounding_box()["width"] > 0.7 * width[1]
         page.screenshot(path=ARTIFACTS / f"phone-{path.strip('/').replace('/', '-') or 'home'}.png",
                         full_page=False)
+
+
+# The Demos page's order: the app on this machine, the hosted app, the in-page models, screenshots.
+HOST = "https://learntorch-demos.hf.space"
+STATE = "document.getElementById('live-demos').dataset.showing"
+
+
+def open_demos_page(page, site_url, stage: str, in_page_models: bool) -> str:
+    """The Demos page with no local app, the hosted app in ``stage``, and the in-page
+    models there or not; returns which way the page shows the demos."""
+    page.route("http://127.0.0.1:7860/**", lambda route: route.abort())
+    page.route("https://huggingface.co/api/spaces/**", lambda route: route.fulfill(
+        json={"id": "learntorch/demos", "host": HOST, "runtime": {"stage": stage}}))
+    page.route(f"{HOST}/**", lambda route: route.fulfill(body="<h1>hosted demos</h1>", content_type="text/html"))
+    page.add_init_script("window.learntorchDemos = {}" if in_page_models else
+                         "Object.defineProperty(window, 'learntorchDemos', {get() {}, set(value) {}})")
+    page.goto(f"{site_url}demos/")
+    page.wait_for_function(STATE, timeout=20_000)
+    return page.evaluate(STATE)
+
+
+def test_demos_page_embeds_the_hosted_app_when_it_runs(page, site_url):
+    assert open_demos_page(page, site_url, "RUNNING", in_page_models=True) == "space"
+    assert page.locator("#live-demos iframe").get_attribute("src") == f"{HOST}/"
+    assert page.frame_locator("#live-demos iframe").locator("h1").inner_text() == "hosted demos"
+    assert page.locator("#live-demos a[href='https://huggingface.co/spaces/learntorch/demos']").is_visible()
+    assert page.locator(".demo-screenshot").first.is_hidden()
+    assert page.locator(".inpage-demo").first.is_visible()  # the in-page demos stay below
+
+
+@pytest.mark.parametrize("in_page_models, showing", [(True, "in-page"), (False, "screenshots")])
+def test_demos_page_falls_back_when_the_hosted_app_sleeps(page, site_url, in_page_models, showing):
+    assert open_demos_page(page, site_url, "SLEEPING", in_page_models) == showing
+    assert page.locator("#live-demos").is_hidden()
+    assert page.locator("article a[href='https://huggingface.co/spaces/learntorch/demos']").count() >= 1
+    screenshots, in_page = page.locator(".demo-screenshot"), page.locator(".inpage-demo")
+    assert screenshots.count() == in_page.count() == 3
+    if showing == "screenshots":  # the screenshots take the place of the in-page demos
+        assert all(shot.is_visible() for shot in screenshots.all())
+        assert all(demo.is_hidden() for demo in in_page.all())
+    else:
+        assert all(shot.is_hidden() for shot in screenshots.all())
+        assert all(demo.is_visible() for demo in in_page.all())

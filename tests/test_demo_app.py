@@ -1,12 +1,15 @@
 """``python -m demos``: the three demos as tabs of one app, used as a visitor would."""
 
 import pytest
-from gradio_client import Client
+from gradio_client import Client, handle_file
 
 from browser import needs_chromium
 from conftest import ARTIFACTS, start_demo
 from demos.catalog import DEMOS
+from learntorch.paths import ROOT
 from tools.visit import answer, ask_next_word, browser_page, draw_a_one, open_tab, toasts
+
+DIGITS, GARMENTS = (ROOT / "demos" / "examples" / name for name in ("digits", "fashion"))
 
 
 @pytest.fixture(scope="module")
@@ -23,15 +26,22 @@ def test_each_tab_explains_itself_and_links_its_lesson_and_card(url):
         assert f"trained on {demo.card()['device']}" in texts
 
 
-def test_every_demo_answers_through_the_combined_app(url):
+# Each demo's endpoints, named after it: the same alone (see each demo's tests) and here,
+# and listed on the site's Demos page.
+ENDPOINTS = {"/digits", "/digits_upload", "/fashion", "/next_word", "/next_word_tokens", "/next_word_continue"}
+
+
+def test_every_demo_answers_through_the_combined_app_under_its_own_names(url):
     client = Client(url, verbose=False)
-    endpoints = client.view_api(print_info=False, return_format="dict")["named_endpoints"]
-    # Gradio keeps each demo's endpoints, numbering repeated names: /predict, /predict_1, ...
-    assert sum(name.startswith("/predict") and "upload" not in name for name in endpoints) == len(DEMOS)
-    phrase_endpoint = next(name for name, info in endpoints.items() if name.startswith("/predict")
-                           and [p["label"] for p in info["parameters"]] == ["Your phrase"])
-    top = client.predict("I have no doubt that", api_name=phrase_endpoint)
-    assert len(top["confidences"]) == 5
+    assert set(client.view_api(print_info=False, return_format="dict")["named_endpoints"]) == ENDPOINTS
+    assert client.predict(handle_file(str(DIGITS / "five-on-grey.jpg")), api_name="/digits_upload")[0]["label"] == "5"
+    assert client.predict(handle_file(str(GARMENTS / "bag.png")), api_name="/fashion")[0]["label"] == "Bag"
+    assert len(client.predict("I have no doubt that", api_name="/next_word")["confidences"]) == 5
+
+
+def test_the_demos_page_lists_every_endpoint():
+    page = (ROOT / "docs" / "demos.md").read_text()
+    assert all(f"`{name}`" in page for name in ENDPOINTS)
 
 
 @needs_chromium
@@ -43,6 +53,8 @@ def test_draw_a_digit_then_ask_for_the_next_word(url):
         page.screenshot(path=ARTIFACTS / "demo-app-digit.png")
         assert not toasts(page)
         open_tab(page, "Next word")
+        intro = page.get_by_text("Words it never saw in training").locator("visible=true").first
+        assert intro.inner_text().endswith("Words it never saw in training become <unk>.")  # not an HTML tag
         word = ask_next_word(page, "It is a capital mistake to")
         page.screenshot(path=ARTIFACTS / "demo-app-next-word.png")
         assert word and not toasts(page)

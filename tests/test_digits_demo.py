@@ -10,7 +10,7 @@ from gradio_client import Client, handle_file
 from gradio_client.exceptions import AppError
 from PIL import Image
 
-from conftest import ARTIFACTS, start_demo
+from conftest import ARTIFACTS, start_demo, storm
 from learntorch.digits.drawing import draw_strokes
 from tools.payloads import bad_upload, sketch
 
@@ -43,9 +43,14 @@ def draw(strokes, path, **style):
     return handle_file(str(path))
 
 
+def test_endpoints_are_named_after_the_demo(client):
+    # the same names as in the combined app (tests/test_demo_app.py)
+    assert set(client.view_api(print_info=False, return_format="dict")["named_endpoints"]) == {"/digits", "/digits_upload"}
+
+
 @pytest.mark.parametrize("digit", sorted(STROKES))
 def test_drawn_digits_are_read(client, tmp_path, digit):
-    label, preview = client.predict(sketch(draw(STROKES[digit], tmp_path / f"{digit}.png")), api_name="/predict")
+    label, preview = client.predict(sketch(draw(STROKES[digit], tmp_path / f"{digit}.png")), api_name="/digits")
     assert label["label"] == digit, label
     assert len(label["confidences"]) == 3 and label["confidences"][0]["label"] == digit
     seen = np.asarray(Image.open(preview).convert("L"))
@@ -54,14 +59,26 @@ def test_drawn_digits_are_read(client, tmp_path, digit):
 
 def test_upload_endpoint_reads_a_photo(client):
     from demos.digits import EXAMPLES
-    label, _ = client.predict(handle_file(str(EXAMPLES / "five-on-grey.jpg")), api_name="/predict_upload")
+    label, _ = client.predict(handle_file(str(EXAMPLES / "five-on-grey.jpg")), api_name="/digits_upload")
     assert label["label"] == "5", label
 
 
 def test_a_digit_on_a_transparent_background_is_read(client, tmp_path):
     path = draw(STROKES["7"], tmp_path / "seven.png", mode="RGBA", paper=(0, 0, 0, 0), ink=(0, 0, 0, 255))
-    label, _ = client.predict(sketch(path), api_name="/predict")
+    label, _ = client.predict(sketch(path), api_name="/digits")
     assert label["label"] == "7", label
+
+
+def test_one_file_sent_by_many_visitors_at_once_is_read_every_time(client, tmp_path):
+    # Identical files arriving together once collided in Gradio's cache of converted
+    # pictures, and some visitors were told that a valid image is not an image.
+    drawing = draw(STROKES["7"], tmp_path / "x.png")  # RGB, as the sketchpad sends it
+    scan = tmp_path / "scan.png"
+    Image.open(tmp_path / "x.png").convert("L").save(scan)  # a grayscale scan: converted on upload
+    outcome = storm(client.src, lambda visitor: (visitor.predict(sketch(drawing), api_name="/digits")[0],
+                                                 visitor.predict(handle_file(str(scan)), api_name="/digits_upload")[0]))
+    assert outcome.errors == []
+    assert [(drawn["label"], scanned["label"]) for drawn, scanned in outcome.answers] == [("7", "7")] * 48
 
 
 EXPECTED = {
@@ -73,26 +90,26 @@ EXPECTED = {
 
 
 @pytest.mark.parametrize("kind", list(EXPECTED))
-@pytest.mark.parametrize("endpoint", ["/predict", "/predict_upload"])
+@pytest.mark.parametrize("endpoint", ["/digits", "/digits_upload"])
 def test_bad_input_gets_a_clear_message(client, tmp_path, kind, endpoint):
     path = bad_upload(tmp_path, kind)
-    payload = sketch(handle_file(str(path))) if endpoint == "/predict" else handle_file(str(path))
+    payload = sketch(handle_file(str(path))) if endpoint == "/digits" else handle_file(str(path))
     with pytest.raises(AppError, match=re.escape(EXPECTED[kind])):
         client.predict(payload, api_name=endpoint)
 
 
 def test_nothing_sent_gets_a_clear_message(client):
     with pytest.raises(AppError, match="canvas is empty: draw a digit"):
-        client.predict({"background": None, "layers": [], "composite": None}, api_name="/predict")
+        client.predict({"background": None, "layers": [], "composite": None}, api_name="/digits")
     with pytest.raises(AppError, match="No picture received"):
-        client.predict(None, api_name="/predict_upload")
+        client.predict(None, api_name="/digits_upload")
 
 
 def test_server_survives_bad_input_without_tracebacks(client, tmp_path):
     for kind in EXPECTED:  # the server answers the next request after every bad one
         with pytest.raises(AppError):
-            client.predict(sketch(handle_file(str(bad_upload(tmp_path, kind)))), api_name="/predict")
-    label, _ = client.predict(sketch(draw(STROKES["1"], tmp_path / "one.png")), api_name="/predict")
+            client.predict(sketch(handle_file(str(bad_upload(tmp_path, kind)))), api_name="/digits")
+    label, _ = client.predict(sketch(draw(STROKES["1"], tmp_path / "one.png")), api_name="/digits")
     assert label["label"] == "1"
     log = (ARTIFACTS / "demos.digits.log").read_text()
     assert "Traceback" not in log, log[-3000:]

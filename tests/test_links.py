@@ -4,12 +4,13 @@ from html.parser import HTMLParser
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
-import yaml
+from mkdocs.utils.yaml import yaml_load
 
 from learntorch.paths import ROOT
 
 # Root-relative links (the 404 page uses them) start with the site's path on its host.
-SITE_PATH = urlsplit(yaml.safe_load((ROOT / "mkdocs.yml").read_text())["site_url"]).path
+with open(ROOT / "mkdocs.yml") as config:
+    SITE_PATH = urlsplit(yaml_load(config)["site_url"]).path
 
 
 class _LinksAndIds(HTMLParser):

@@ -21,8 +21,13 @@ def top_words(label: dict) -> list[str]:
     return [entry["label"] for entry in label["confidences"]]
 
 
+def test_endpoints_are_named_after_the_demo(client):
+    # the same names as in the combined app (tests/test_demo_app.py)
+    assert set(client.view_api(print_info=False, return_format="dict")["named_endpoints"]) == {"/next_word", "/next_word_tokens", "/next_word_continue"}
+
+
 def test_predict_returns_five_ranked_words(client):
-    label = client.predict("I had seen little of", api_name="/predict")
+    label = client.predict("I had seen little of", api_name="/next_word")
     confidences = [entry["confidence"] for entry in label["confidences"]]
     assert len(confidences) == 5 and label["label"] == top_words(label)[0]
     assert confidences == sorted(confidences, reverse=True) and 0 < sum(confidences) <= 1
@@ -30,17 +35,17 @@ def test_predict_returns_five_ranked_words(client):
 
 
 def test_predict_knows_the_book(client):
-    assert top_words(client.predict("said Sherlock", api_name="/predict"))[0] == "holmes"
-    assert "watson" in top_words(client.predict("“My dear", api_name="/predict"))
+    assert top_words(client.predict("said Sherlock", api_name="/next_word"))[0] == "holmes"
+    assert "watson" in top_words(client.predict("“My dear", api_name="/next_word"))
 
 
 def test_tokenisation_shows_unknown_words(client):
-    highlighted, note = client.predict("I had seen the GPU yesterday", api_name="/tokens")
+    highlighted, note = client.predict("I had seen the GPU yesterday", api_name="/next_word_tokens")
     read = [(entry["token"].strip(), entry["class_or_confidence"]) for entry in highlighted]
     assert read == [("i", None), ("had", None), ("seen", None), ("the", None), ("gpu", "<unk>"),
                     ("yesterday", None)]
     assert "gpu" in note and "<unk>" in note
-    label = client.predict("I had seen the GPU yesterday", api_name="/predict")
+    label = client.predict("I had seen the GPU yesterday", api_name="/next_word")
     assert len(label["confidences"]) == 5  # unknown words do not stop a prediction
 
 
@@ -55,16 +60,16 @@ def test_tokenisation_shows_unknown_words(client):
 ])
 def test_unusable_phrases_get_a_clear_message(client, phrase, message):
     with pytest.raises(AppError, match=message):
-        client.predict(phrase, api_name="/predict")
+        client.predict(phrase, api_name="/next_word")
     with pytest.raises(AppError, match=message):
-        client.predict(phrase, 10, 0.8, 0, api_name="/continue")
+        client.predict(phrase, 10, 0.8, 0, api_name="/next_word_continue")
 
 
 def test_emoji_and_other_scripts_among_english_words_become_unk(client):
     phrase = "Holmes 😀 looked at 你好 the"
-    highlighted, note = client.predict(phrase, api_name="/tokens")
+    highlighted, note = client.predict(phrase, api_name="/next_word_tokens")
     assert [entry["token"].strip() for entry in highlighted if entry["class_or_confidence"] == "<unk>"] == ["😀", "你好"]
-    assert len(client.predict(phrase, api_name="/predict")["confidences"]) == 5
+    assert len(client.predict(phrase, api_name="/next_word")["confidences"]) == 5
 
 
 def test_a_100_000_character_text_is_read_from_its_last_window(client):
@@ -73,15 +78,15 @@ def test_a_100_000_character_text_is_read_from_its_last_window(client):
     text = (filler * (100_000 // len(filler) + 1))[:100_000 - len(ending) - 1] + " " + ending
     assert len(text) == 100_000
     last_window = " ".join(tokenize(text)[-CONTEXT:])
-    assert client.predict(text, api_name="/predict") == client.predict(last_window, api_name="/predict")
-    highlighted, note = client.predict(text, api_name="/tokens")
+    assert client.predict(text, api_name="/next_word") == client.predict(last_window, api_name="/next_word")
+    highlighted, note = client.predict(text, api_name="/next_word_tokens")
     assert len(highlighted) == CONTEXT and f"reads only its last {CONTEXT} tokens" in note
 
 
 def test_continuation_is_reproducible_with_a_seed(client):
-    first = client.predict("It is a capital mistake to", 20, 1.0, 7, api_name="/continue")
-    again = client.predict("It is a capital mistake to", 20, 1.0, 7, api_name="/continue")
-    other = client.predict("It is a capital mistake to", 20, 1.0, 8, api_name="/continue")
+    first = client.predict("It is a capital mistake to", 20, 1.0, 7, api_name="/next_word_continue")
+    again = client.predict("It is a capital mistake to", 20, 1.0, 7, api_name="/next_word_continue")
+    other = client.predict("It is a capital mistake to", 20, 1.0, 8, api_name="/next_word_continue")
     assert first == again != other
     assert first.startswith("It is a capital mistake to ")
     added = tokenize(first)[len(tokenize("It is a capital mistake to")):]
@@ -89,10 +94,10 @@ def test_continuation_is_reproducible_with_a_seed(client):
 
 
 def test_temperature_zero_is_greedy_whatever_the_seed(client):
-    greedy = client.predict("The door flew open and", 12, 0, 1, api_name="/continue")
-    assert greedy == client.predict("The door flew open and", 12, 0, 999, api_name="/continue")
+    greedy = client.predict("The door flew open and", 12, 0, 1, api_name="/next_word_continue")
+    assert greedy == client.predict("The door flew open and", 12, 0, 999, api_name="/next_word_continue")
     first_word = tokenize(greedy)[len(tokenize("The door flew open and"))]
-    assert first_word == client.predict("The door flew open and", api_name="/predict")["label"]
+    assert first_word == client.predict("The door flew open and", api_name="/next_word")["label"]
 
 
 @pytest.mark.parametrize("words, temperature, seed, message", [
@@ -102,4 +107,4 @@ def test_temperature_zero_is_greedy_whatever_the_seed(client):
 ])
 def test_continuation_settings_out_of_range_are_refused(client, words, temperature, seed, message):
     with pytest.raises(AppError, match=message):
-        client.predict("The door", words, temperature, seed, api_name="/continue")
+        client.predict("The door", words, temperature, seed, api_name="/next_word_continue")

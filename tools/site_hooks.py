@@ -1,5 +1,5 @@
-"""MkDocs hooks: lesson scripts beside their notebooks, model-card figures on the demos page,
-the in-page demos at the end of lessons 9, 10 and 12, the files the site serves itself,
+"""MkDocs hooks: lesson scripts beside their notebooks, model-card figures and the hosted
+demos' address on the demos page, the in-page demos at the end of lessons 9, 10 and 12, the files the site serves itself,
 folded solutions and Colab setup cells, and text alternatives on the lessons' figures.
 
 Kept free of imports from the package (and so of torch), so that the site builds from
@@ -86,9 +86,11 @@ def on_post_page(output, page, config, **kwargs):
 
 
 def on_page_markdown(markdown, page, config, **kwargs):
-    """Replace ``<!-- card: NAME -->`` with a table of ``checkpoints/NAME/card.json``'s figures
-    and ``<!-- inpage-models -->`` with one of the in-page models' files."""
+    """Replace ``<!-- card: NAME -->`` with a table of ``checkpoints/NAME/card.json``'s figures,
+    ``<!-- inpage-models -->`` with one of the in-page models' files, and ``{{ space }}`` with
+    the Space that hosts the demos (``extra.space`` in mkdocs.yml)."""
     root = Path(config["config_file_path"]).parent
+    markdown = markdown.replace("{{ space }}", config["extra"]["space"])
     markdown = markdown.replace("<!-- inpage-models -->", _inpage_models_table(root / "build" / "models"))
     return re.sub(r"<!-- card: (\w+) -->", lambda match: _card_table(root / "checkpoints" / match[1]), markdown)
 
