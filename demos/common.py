@@ -17,6 +17,7 @@ import gradio as gr  # noqa: E402
 import torch  # noqa: E402
 from PIL import Image  # noqa: E402
 
+from demos.accessibility import ANSWER_CLASS, CSS, HEAD  # noqa: E402
 from learntorch.inputs import BadInput, open_image  # noqa: E402
 
 MAX_UPLOAD = "10mb"
@@ -59,7 +60,7 @@ def label_and_preview(label_text: str) -> tuple[gr.Label, gr.Image]:
     They are created unrendered, so that examples can name them before the layout places
     them (call ``.render()`` where they belong).
     """
-    return (gr.Label(num_top_classes=3, label=label_text, render=False),
+    return (gr.Label(num_top_classes=3, label=label_text, elem_classes=[ANSWER_CLASS], render=False),
             gr.Image(label="What the model saw (28 x 28, enlarged)", format="png",
                      interactive=False, height=PREVIEW_SIDE + 60, render=False))
 
@@ -132,4 +133,5 @@ def launch(app: gr.Blocks, args: argparse.Namespace) -> None:
     # only imports a demo's module (a test, a benchmark) keeps its own thread count.
     torch.set_num_threads(1)
     app.queue(default_concurrency_limit=4).launch(
-        server_name=args.host, server_port=args.port or None, max_file_size=MAX_UPLOAD, show_error=True)
+        server_name=args.host, server_port=args.port or None, max_file_size=MAX_UPLOAD, show_error=True,
+        css=CSS, head=HEAD)

@@ -60,7 +60,10 @@ def build_app() -> gr.Blocks:
     with gr.Blocks(title="Draw a digit") as app:
         gr.Markdown("Draw one digit (0-9), large, then press **Read it**. If the canvas says "
                     "*select the draw tool*, click the **brush** button at its left first. "
-                    "Or upload a photo of a digit written on paper.")
+                    "Or upload a photo of a digit written on paper.\n\n"
+                    "*With a keyboard or a screen reader:* the canvas needs a mouse, a pen or a "
+                    "finger. The **Upload** tab reads a photo or scan of a digit instead, and its "
+                    "examples are buttons: choose one and the answer is read out.")
         # the outputs are created first (the upload examples need them) and placed on the right
         label, preview = label_and_preview("The model reads")
         with gr.Row():

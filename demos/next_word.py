@@ -12,6 +12,7 @@ probabilities (a label); ``/next_word_tokens`` returns how the phrase was read;
 with its continuation. The names are the same in the combined app (``python -m demos``).
 """
 
+from demos.accessibility import ANSWER_CLASS
 from demos.common import friendly_errors, gr, launch, parse_args
 from learntorch.inputs import BadInput
 from learntorch.next_word.generate import CONTEXT
@@ -79,17 +80,18 @@ def build_app() -> gr.Blocks:
                 predict_button = gr.Button("Predict", variant="primary")
                 gr.Examples(examples=EXAMPLES, inputs=phrase)
             with gr.Column():
-                label = gr.Label(num_top_classes=5, label="Most likely next word")
+                label = gr.Label(num_top_classes=5, label="Most likely next word", elem_classes=[ANSWER_CLASS])
                 read = gr.HighlightedText(label="What the model read", color_map={UNK: "orange"},
                                           show_inline_category=True)
-                note = gr.Markdown()
+                note = gr.Markdown(elem_classes=[ANSWER_CLASS])
         with gr.Row():
             words = gr.Slider(1, MAX_WORDS, value=25, step=1, label="Words to add (punctuation counts)")
             temperature = gr.Slider(0, MAX_TEMPERATURE, value=0.8, step=0.05,
                                     label="Temperature (0 = always the likeliest)")
             seed = gr.Number(value=0, precision=0, minimum=0, label="Seed")
         continue_button = gr.Button("Continue the text")
-        continuation = gr.Textbox(label="Your phrase, continued", lines=5, interactive=False)
+        continuation = gr.Textbox(label="Your phrase, continued", lines=5, interactive=False,
+                                  elem_classes=[ANSWER_CLASS])
 
         predict_button.click(predict, inputs=phrase, outputs=label, api_name="next_word")
         predict_button.click(tokens, inputs=phrase, outputs=[read, note], api_name="next_word_tokens")

@@ -1,5 +1,6 @@
 """WCAG 2.1 A and AA in the browser: axe-core's rules on every page of the built site, in the
-light and the dark scheme, and on each tab of the demo app. Serious and critical findings fail."""
+light and the dark scheme (the demo app's tabs: test_demo_accessibility.py). Serious and
+critical findings fail."""
 
 import json
 
