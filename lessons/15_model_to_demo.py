@@ -653,15 +653,18 @@ show_source(friendly_errors)
 # endpoint that a program can call. One more piece comes from the demos: Gradio decodes
 # an uploaded picture *before* it calls the function, and reports a file it cannot decode
 # as an internal error; `checked_before_decoding` runs every upload through
-# `learntorch.inputs.open_image` first, so that such a file gets a clear message too.
+# `learntorch.inputs.open_image` first, so that such a file gets a clear message too. It
+# asks for `type="pil"`: the function receives the decoded picture rather than a path
+# into Gradio's cache, where two visitors sending the same picture at the same moment
+# could otherwise see one request overwrite the file the other is reading.
 
 # %%
 @friendly_errors
-def read_picture(path: str | None):
+def read_picture(picture):
     """Probabilities of the ten digits in a picture, and what the model saw, enlarged."""
-    if path is None:
+    if picture is None:
         raise BadInput("No picture received: upload a photo of one handwritten digit.")
-    probabilities, seen = read_digit(path, model=digit_model)
+    probabilities, seen = read_digit(picture, model=digit_model)
     return probabilities, enlarged_preview(seen)
 
 
@@ -669,7 +672,7 @@ with gr.Blocks(title="Read a digit") as app:
     gr.Markdown("Upload a photo of one handwritten digit, then press **Read it**.")
     with gr.Row():
         with gr.Column():
-            picture = checked_before_decoding(gr.Image(label="A photo of one digit", type="filepath",
+            picture = checked_before_decoding(gr.Image(label="A photo of one digit", type="pil",
                                                        sources=["upload"]))
             read_button = gr.Button("Read it", variant="primary")
         with gr.Column():
@@ -922,7 +925,7 @@ with torch.no_grad():
 # %% [markdown]
 # **5.** Launch the course's own digit demo, `demos.digits.build_app()`, the same way
 # (127.0.0.1, a free port, closed in a `finally`), send the three example photos to its
-# `/predict_upload` endpoint, and compare its answers with those of the app you built.
+# `/digits_upload` endpoint, and compare its answers with those of the app you built.
 
 # %% tags=["solution"]
 import demos.digits
@@ -936,7 +939,7 @@ try:
     course_client = Client(course_app.local_url, verbose=False)
     print("its endpoints:", list(course_client.view_api(print_info=False, return_format="dict")["named_endpoints"]))
     for photo in photos:
-        label, _ = course_client.predict(handle_file(str(EXAMPLES / photo)), api_name="/predict_upload")
+        label, _ = course_client.predict(handle_file(str(EXAMPLES / photo)), api_name="/digits_upload")
         ours = answers[photo][0]
         print(f"{photo:<18} course demo {label['label']} ({label['confidences'][0]['confidence']:.1%}), "
               f"our app {ours['label']} ({ours['confidences'][0]['confidence']:.1%})")
@@ -946,7 +949,7 @@ finally:
     course_app.close(verbose=False)
 print("course demo running after close():", course_app.is_running)
 # Both call read_digit on the same checkpoint, so they must agree to the last digit.
-# The course's app adds a drawing pad (its /predict endpoint takes a sketch), examples,
+# The course's app adds a drawing pad (its /digits endpoint takes a sketch), examples,
 # and a check of every upload before Gradio decodes it.
 
 # %% [markdown]
