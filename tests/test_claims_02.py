@@ -4,6 +4,8 @@ import warnings
 
 import torch
 
+from lesson_code import lesson_namespace
+
 
 def test_micro_batches_accumulate_to_the_whole_batch_gradient():
     generator = torch.Generator().manual_seed(0)
@@ -42,33 +44,16 @@ def test_no_grad_keeps_nothing_for_backward():
     assert tracked > 0 and len(saved) == tracked
 
 
-class _Sin(torch.autograd.Function):
-    @staticmethod
-    def forward(ctx, t):
-        ctx.save_for_backward(t)
-        return torch.sin(t)
-
-    @staticmethod
-    def backward(ctx, grad_output):
-        (t,) = ctx.saved_tensors
-        return grad_output * torch.cos(t)
-
-
-class _SinWrong(_Sin):
-    @staticmethod
-    def backward(ctx, grad_output):
-        (t,) = ctx.saved_tensors
-        return grad_output * torch.sin(t)
-
-
 def test_gradcheck_catches_a_wrong_gradient_and_needs_float64():
+    lesson = lesson_namespace("02_autograd", {"Sin", "SinWithWrongGradient"})
+    right, wrong = lesson["Sin"], lesson["SinWithWrongGradient"]
     point = torch.tensor([0.7, 1.1, 1.4], dtype=torch.float64, requires_grad=True)
-    assert torch.autograd.gradcheck(_Sin.apply, (point,))
-    assert not torch.autograd.gradcheck(_SinWrong.apply, (point,), raise_exception=False)
+    assert torch.autograd.gradcheck(right.apply, (point,))
+    assert not torch.autograd.gradcheck(wrong.apply, (point,), raise_exception=False)
     single = point.detach().float().requires_grad_()
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # gradcheck warns about non-double inputs
-        assert not torch.autograd.gradcheck(_Sin.apply, (single,), raise_exception=False)
+        assert not torch.autograd.gradcheck(right.apply, (single,), raise_exception=False)
 
 
 def test_loss_from_logits_stays_finite_where_the_hand_written_one_breaks():
