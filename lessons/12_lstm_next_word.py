@@ -960,6 +960,9 @@ print("one position only the trigram gets:", " ".join(vocab.itos[i] for i in tes
 # %% [markdown]
 # ## Next
 #
-# This is the last lesson for now. The model of this lesson, trained by its recipe into
-# `checkpoints/next_word/`, runs in the next-word demo on the [Demos page](../../demos/): type a
-# phrase and watch it guess. The [course map](../../) lists every lesson, to go back to any of them.
+# The model of this lesson, trained by its recipe into `checkpoints/next_word/`, runs in
+# the next-word demo on the [Demos page](../../demos/): type a phrase and watch it guess.
+# Lessons 9, 10 and 12 each ran for tens of minutes on a CPU (the box at the top of each
+# page gives its time).
+# [Lesson 13: Training faster](../13_training_faster/) profiles a training step and
+# measures, one at a time, what makes it faster on one machine.
