@@ -8,6 +8,8 @@ import io
 import logging
 import os
 import shutil
+import signal
+import sys
 import tempfile
 import threading
 from pathlib import Path
@@ -132,6 +134,9 @@ def launch(app: gr.Blocks, args: argparse.Namespace) -> None:
     # (benchmarks/digits.py prints both). Set here, not on import, so that a process which
     # only imports a demo's module (a test, a benchmark) keeps its own thread count.
     torch.set_num_threads(1)
+    # Stopped by a signal (the tests, a process manager) the server exits as on Ctrl-C,
+    # so that atexit removes its temporary pictures.
+    signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(0))
     app.queue(default_concurrency_limit=4).launch(
         server_name=args.host, server_port=args.port or None, max_file_size=MAX_UPLOAD, show_error=True,
         css=CSS, head=HEAD)
