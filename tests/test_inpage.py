@@ -19,7 +19,7 @@ from learntorch.next_word.data import book_split
 from learntorch.next_word.predict import continue_text, load_next_word, predict_next
 from learntorch.data import image_tensors
 from learntorch.text import detokenize, is_word
-from test_browser_site import DEMOS_PAGE_ASKS
+from test_every_page import DEMOS_PAGE_ASKS
 from test_digits_demo import EXPECTED as DIGIT_MESSAGES, STROKES
 from test_fashion_demo import EXPECTED as GARMENT_MESSAGES
 from test_next_word_demo import test_unusable_phrases_get_a_clear_message as gradio_phrase_test
