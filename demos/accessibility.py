@@ -1,5 +1,5 @@
 """What the demos add to Gradio's page so that it meets WCAG 2.1 AA (axe-core's rules, run on
-every tab by tests/test_accessibility.py).
+every tab by tests/test_demo_app.py).
 
 Gradio's default theme draws white text on a light orange (3.6:1; AA asks 4.5:1) and its
 footer and small print in light grey (1.9:1); a few of its elements carry no accessible
