@@ -14,8 +14,6 @@ from pathlib import Path
 
 from learntorch.paths import ROOT
 
-
-
 # Servers started here take the first free port from this one: above the ports the demos
 # use by default (7860-7863), so that a running `make serve` and a test run never collide.
 FIRST_PORT = 7900
